@@ -1,0 +1,247 @@
+//! Diagnoses raised while a lab runs. `arp-conflict`: two different MACs claim one IP on a
+//! LAN while the first claimant still holds it; the warning names both hosts and the rule
+//! (usually a sysctl) that let the second one claim it.
+
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+use rustc_hash::FxHashMap;
+
+use crate::stack::sysctl::Effective;
+use crate::trace::HostId;
+use crate::wire::MacAddr;
+
+/// Why a host put an address in the sender field of an ARP frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimReason {
+    /// The address is on the interface the frame left by.
+    OwnAddress,
+    /// It answered who-has for an address that lives on another interface (`arp_ignore`).
+    AnsweredForOtherInterface {
+        location: String,
+        iface: String,
+        rule: Effective,
+    },
+    /// Its own request carried the packet's source address (`arp_announce`).
+    AnnouncedSource {
+        location: String,
+        iface: String,
+        rule: Effective,
+    },
+    /// A tool told it to (`arping -U`, `arpspoof`).
+    Tool(String),
+}
+
+/// An ARP frame's claim that `ip` is at the sender's MAC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArpClaim {
+    pub ip: Ipv4Addr,
+    pub reason: ClaimReason,
+}
+
+#[derive(Debug, Clone)]
+struct Claimant {
+    host: HostId,
+    mac: MacAddr,
+    reason: ClaimReason,
+}
+
+/// Where and by whom a claim was made.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimSeen<'a> {
+    pub lan: usize,
+    pub lan_name: &'a str,
+    pub host: HostId,
+    pub mac: MacAddr,
+    pub claim: &'a ArpClaim,
+}
+
+/// A conflict found: the warning's host and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub culprit: HostId,
+    pub detail: String,
+}
+
+/// Watches ARP claims per LAN.
+#[derive(Default)]
+pub struct ConflictDetector {
+    claims: FxHashMap<(usize, Ipv4Addr), Claimant>,
+    reported: BTreeSet<(usize, Ipv4Addr, HostId, HostId)>,
+}
+
+impl ConflictDetector {
+    /// Records a claim seen on a LAN. `still_holds(h, ip)` says whether host `h` still has
+    /// `ip` configured. Returns a conflict the first time a pair of hosts is seen fighting
+    /// over an address.
+    pub fn observe(
+        &mut self,
+        seen: ClaimSeen,
+        names: &[String],
+        still_holds: impl Fn(HostId, Ipv4Addr) -> bool,
+    ) -> Option<Conflict> {
+        let ClaimSeen {
+            lan,
+            lan_name,
+            host,
+            mac,
+            claim,
+        } = seen;
+        let key = (lan, claim.ip);
+        let current = Claimant {
+            host,
+            mac,
+            reason: claim.reason.clone(),
+        };
+        let previous = self.claims.insert(key, current.clone())?;
+        if previous.mac == mac || previous.host == host {
+            return None;
+        }
+        let previous_active =
+            still_holds(previous.host, claim.ip) || matches!(previous.reason, ClaimReason::Tool(_));
+        if !previous_active {
+            return None;
+        }
+        let pair = (
+            lan,
+            claim.ip,
+            previous.host.min(host),
+            previous.host.max(host),
+        );
+        if !self.reported.insert(pair) {
+            return None;
+        }
+        let (first, second) = (&previous, &current);
+        let culprit = if matches!(second.reason, ClaimReason::OwnAddress)
+            && !matches!(first.reason, ClaimReason::OwnAddress)
+        {
+            first
+        } else {
+            second
+        };
+        let detail = format!(
+            "{} is claimed on {lan_name} by {} ({}) and by {} ({}): {}",
+            claim.ip,
+            names[first.host],
+            first.mac,
+            names[second.host],
+            second.mac,
+            explain(&names[culprit.host], claim.ip, &culprit.reason)
+        );
+        Some(Conflict {
+            culprit: culprit.host,
+            detail,
+        })
+    }
+}
+
+/// The rule that let `host` claim `ip`, and the fix.
+fn explain(host: &str, ip: Ipv4Addr, reason: &ClaimReason) -> String {
+    match reason {
+        ClaimReason::AnsweredForOtherInterface {
+            location,
+            iface,
+            rule,
+        } => format!(
+            "{host} answered who-has {ip} on {iface} although the address is on {location}, because {} answers for any local address; set net.ipv4.conf.all.arp_ignore=1 on {host}",
+            rule.describe(iface)
+        ),
+        ClaimReason::AnnouncedSource {
+            location,
+            iface,
+            rule,
+        } => format!(
+            "{host} used {ip} (on {location}) as the sender of its own ARP request on {iface}, because {} lets the packet's source be announced; set net.ipv4.conf.all.arp_announce=2 on {host}",
+            rule.describe(iface)
+        ),
+        ClaimReason::Tool(tool) => {
+            format!("{host} ran `{tool}`, which announces {ip} at its own MAC")
+        }
+        ClaimReason::OwnAddress => {
+            format!("both hosts have {ip} configured on a LAN interface (duplicate address)")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::sysctl::{ConfKey, DevConf};
+
+    const DIR: MacAddr = MacAddr([0, 0x0c, 0x29, 0x50, 0xd5, 0x63]);
+    const RS1: MacAddr = MacAddr([0, 0x0c, 0x29, 0xe4, 0x4d, 0x1f]);
+
+    fn names() -> Vec<String> {
+        vec!["dir".into(), "rs1".into()]
+    }
+
+    fn seen(host: HostId, mac: MacAddr, claim: &ArpClaim) -> ClaimSeen<'_> {
+        ClaimSeen {
+            lan: 0,
+            lan_name: "lan0",
+            host,
+            mac,
+            claim,
+        }
+    }
+
+    fn own(ip: &str) -> ArpClaim {
+        ArpClaim {
+            ip: ip.parse().unwrap(),
+            reason: ClaimReason::OwnAddress,
+        }
+    }
+
+    #[test]
+    fn a_real_server_answering_for_the_vip_is_a_conflict_blaming_arp_ignore() {
+        let mut d = ConflictDetector::default();
+        let rule = Effective::combine(ConfKey::ArpIgnore, &DevConf::default(), &DevConf::default());
+        let leak = ArpClaim {
+            ip: "192.168.188.120".parse().unwrap(),
+            reason: ClaimReason::AnsweredForOtherInterface {
+                location: "lo (label lo:0)".into(),
+                iface: "eth0".into(),
+                rule,
+            },
+        };
+        let vip = own("192.168.188.120");
+        assert!(
+            d.observe(seen(0, DIR, &vip), &names(), |_, _| true)
+                .is_none()
+        );
+        let conflict = d
+            .observe(seen(1, RS1, &leak), &names(), |_, _| true)
+            .unwrap();
+        assert_eq!(conflict.culprit, 1);
+        assert!(
+            conflict
+                .detail
+                .contains("by dir (00:0c:29:50:d5:63) and by rs1 (00:0c:29:e4:4d:1f)"),
+            "{}",
+            conflict.detail
+        );
+        assert!(
+            conflict
+                .detail
+                .contains("arp_ignore=0 (max of all=0, eth0=0)"),
+            "{}",
+            conflict.detail
+        );
+        // Reported once per pair.
+        assert!(
+            d.observe(seen(0, DIR, &vip), &names(), |_, _| true)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_address_that_moved_is_not_a_conflict() {
+        let mut d = ConflictDetector::default();
+        let claim = own("10.0.0.1");
+        d.observe(seen(0, DIR, &claim), &names(), |_, _| false);
+        assert!(
+            d.observe(seen(1, RS1, &claim), &names(), |_, _| false)
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! The world loop: hosts and LANs driven by the event queue. Each event is handled by one
+//! host or one switch; frames the host sent are then put on their LAN and the trace records of
+//! the event are flushed to the outputs.
+
+use crate::diagnosis::{ArpClaim, ClaimSeen, ConflictDetector};
+use crate::sim::{EventQueue, SimTime};
+use crate::stack::ctx::{Ctx, TxFrame};
+use crate::stack::host::{Host, HostEvent};
+use crate::stack::lan::Lan;
+use crate::trace::{ArpSent, Capture, Direction, HostId, Tracer};
+use crate::wire::Packet;
+use crate::wire::arp::ArpRepr;
+use crate::wire::ethernet::{ETH_HEADER_LEN, ETH_MIN_FRAME_LEN, ETHERTYPE_ARP, EthHeader};
+
+/// Something for the world to do at a simulated time.
+pub enum Event {
+    /// Work for one host.
+    Host(HostId, HostEvent),
+    /// A frame has fully arrived at a LAN's switch from `port`.
+    SwitchIngress {
+        lan: usize,
+        port: usize,
+        frame: Packet,
+    },
+    /// A scenario action (a timeline command, a partition).
+    Action(Box<dyn FnOnce(&mut World)>),
+}
+
+/// Counters for `--stats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Frames put on a wire (one per transmission, however many NICs receive it).
+    pub frames: u64,
+    pub events: u64,
+}
+
+/// Why a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// No events were left.
+    Idle,
+    /// The requested instant was reached.
+    Until,
+    /// The `--max-events` bound was hit.
+    MaxEvents,
+}
+
+pub struct World {
+    pub hosts: Vec<Host>,
+    pub lans: Vec<Lan>,
+    pub queue: EventQueue<Event>,
+    pub trace: Tracer,
+    pub stats: Stats,
+    conflicts: ConflictDetector,
+    tx: Vec<TxFrame>,
+}
+
+impl World {
+    pub fn new(hosts: Vec<Host>, lans: Vec<Lan>) -> World {
+        let names = hosts.iter().map(|h| h.name.clone()).collect();
+        World {
+            hosts,
+            lans,
+            queue: EventQueue::default(),
+            trace: Tracer::new(names),
+            stats: Stats::default(),
+            conflicts: ConflictDetector::default(),
+            tx: Vec::new(),
+        }
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.queue.now()
+    }
+
+    pub fn host_id(&self, name: &str) -> Option<HostId> {
+        self.hosts.iter().position(|h| h.name == name)
+    }
+
+    /// Runs `f` on one host with a context at the current time, then flushes what it sent.
+    pub fn with_host<R>(&mut self, host: HostId, f: impl FnOnce(&mut Host, &mut Ctx) -> R) -> R {
+        let mut ctx = Ctx {
+            now: self.queue.now(),
+            host,
+            queue: &mut self.queue,
+            trace: &mut self.trace,
+            tx: &mut self.tx,
+        };
+        let result = f(&mut self.hosts[host], &mut ctx);
+        self.hosts[host].dispatch_tcp_events(&mut ctx);
+        self.put_frames_on_the_wire();
+        self.trace.flush();
+        result
+    }
+
+    /// Processes every event due at or before `until` (all of them with None), at most
+    /// `max_events` in total over the world's life.
+    pub fn run(&mut self, until: Option<SimTime>, max_events: u64) -> Stop {
+        loop {
+            let Some(next) = self.queue.peek_time() else {
+                if let Some(t) = until {
+                    self.queue.advance_to(t);
+                }
+                return Stop::Idle;
+            };
+            if until.is_some_and(|t| next > t) {
+                self.queue.advance_to(until.expect("checked"));
+                return Stop::Until;
+            }
+            if self.stats.events >= max_events {
+                return Stop::MaxEvents;
+            }
+            let (_, event) = self.queue.pop().expect("peeked");
+            self.stats.events += 1;
+            self.dispatch(event);
+        }
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::Host(host, event) => self.host_event(host, event),
+            Event::SwitchIngress { lan, port, frame } => self.switch(lan, port, frame),
+            Event::Action(action) => action(self),
+        }
+        self.put_frames_on_the_wire();
+        self.trace.flush();
+    }
+
+    fn host_event(&mut self, host: HostId, event: HostEvent) {
+        if self.hosts[host].powered_off {
+            return;
+        }
+        let mut ctx = Ctx {
+            now: self.queue.now(),
+            host,
+            queue: &mut self.queue,
+            trace: &mut self.trace,
+            tx: &mut self.tx,
+        };
+        let h = &mut self.hosts[host];
+        match event {
+            HostEvent::FrameRx { iface, frame } => {
+                if !h.ifaces[iface].admin_up {
+                    return;
+                }
+                if ctx.trace.enabled() {
+                    ctx.trace.capture(Capture {
+                        t: ctx.now,
+                        host,
+                        iface: h.ifaces[iface].name.clone(),
+                        dir: Direction::In,
+                        frame: frame.data().to_vec(),
+                        notes: Vec::new(),
+                    });
+                }
+                h.receive_frame(&mut ctx, iface, frame);
+                ctx.trace.end_capture();
+            }
+            HostEvent::Loopback { packet } => h.loopback_receive(&mut ctx, packet),
+            HostEvent::NeighTimer {
+                iface,
+                ip,
+                generation,
+            } => h.neigh_timer(&mut ctx, iface, ip, generation),
+            HostEvent::TcpTimer { socket, generation } => h.tcp_timer(&mut ctx, socket, generation),
+            HostEvent::AppTimer { app, token } => h.app_timer(&mut ctx, app, token),
+            HostEvent::ReassemblyTimeout { key } => h.reassembly_timeout(&mut ctx, key),
+        }
+        h.dispatch_tcp_events(&mut ctx);
+    }
+
+    /// Hands the frames hosts sent to their LANs (padded to the Ethernet minimum, as NICs do).
+    fn put_frames_on_the_wire(&mut self) {
+        let now = self.queue.now();
+        for TxFrame {
+            host,
+            iface,
+            mut frame,
+            claim,
+        } in std::mem::take(&mut self.tx)
+        {
+            let Some(attachment) = self.hosts[host].ifaces[iface].attachment else {
+                continue;
+            };
+            self.stats.frames += 1;
+            if let Some(arp) = arp_of(frame.data()) {
+                self.trace.arp_sent.push(ArpSent {
+                    t: now,
+                    host,
+                    lan: attachment.lan,
+                    arp,
+                });
+                if let Some(claim) = claim {
+                    self.check_conflict(attachment.lan, host, arp, &claim);
+                }
+            }
+            frame.pad_to(ETH_MIN_FRAME_LEN);
+            let at = self.lans[attachment.lan].ingress_time(attachment.port, frame.len(), now);
+            self.queue.schedule(
+                at,
+                Event::SwitchIngress {
+                    lan: attachment.lan,
+                    port: attachment.port,
+                    frame,
+                },
+            );
+        }
+    }
+
+    fn check_conflict(&mut self, lan: usize, host: HostId, arp: ArpRepr, claim: &ArpClaim) {
+        let names: Vec<String> = self.hosts.iter().map(|h| h.name.clone()).collect();
+        let hosts = &self.hosts;
+        let seen = ClaimSeen {
+            lan,
+            lan_name: &self.lans[lan].name,
+            host,
+            mac: arp.sha,
+            claim,
+        };
+        let found = self.conflicts.observe(seen, &names, |h, ip| {
+            hosts[h].ifaces.iter().any(|i| i.has_addr(ip))
+        });
+        if let Some(conflict) = found {
+            self.trace.warn(
+                self.queue.now(),
+                "arp-conflict",
+                conflict.culprit,
+                conflict.detail,
+            );
+        }
+    }
+
+    /// The switch forwards a frame that fully arrived from `port`.
+    fn switch(&mut self, lan: usize, port: usize, frame: Packet) {
+        let now = self.queue.now();
+        let Some(eth) = EthHeader::parse(frame.data()) else {
+            return;
+        };
+        let l = &mut self.lans[lan];
+        let forwarding = l.forward(port, eth.src, eth.dst, frame.len(), now);
+        for &out in &forwarding.partitioned {
+            let p = &l.ports[out];
+            let (host, dev) = (p.host, self.hosts[p.host].ifaces[p.iface].name.clone());
+            let reason = format!(
+                "partition: {} is cut off from the sender on {}",
+                self.hosts[host].name, l.name
+            );
+            self.trace.drop_packet(now, host, &dev, reason);
+        }
+        let last = forwarding.deliveries.len();
+        let mut frame = Some(frame);
+        for (i, (out, at)) in forwarding.deliveries.into_iter().enumerate() {
+            let p = &self.lans[lan].ports[out];
+            let copy = if i + 1 == last {
+                frame.take().expect("kept for the last")
+            } else {
+                frame.clone().expect("kept")
+            };
+            self.queue.schedule(
+                at,
+                Event::Host(
+                    p.host,
+                    HostEvent::FrameRx {
+                        iface: p.iface,
+                        frame: copy,
+                    },
+                ),
+            );
+        }
+    }
+}
+
+/// The ARP message of a frame, if it is one.
+fn arp_of(frame: &[u8]) -> Option<ArpRepr> {
+    if frame.len() < ETH_HEADER_LEN || u16::from_be_bytes([frame[12], frame[13]]) != ETHERTYPE_ARP {
+        return None;
+    }
+    ArpRepr::parse(&frame[ETH_HEADER_LEN..]).ok()
+}

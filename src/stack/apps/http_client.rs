@@ -1,0 +1,469 @@
+//! HTTP clients: `curl URL` (one request; `-s`, `-I`, `-m`, `--connect-timeout`) and
+//! `ab -n N -c C URL` (ApacheBench: HTTP/1.0, C connections at a time).
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use rustc_hash::FxHashMap;
+
+use super::web_server::served_by;
+use super::{AppRef, Program};
+use crate::say;
+use crate::sim::SimTime;
+use crate::stack::ctx::Ctx;
+use crate::stack::host::Host;
+use crate::stack::tcp::{Owner, SocketId, TcpEvent};
+
+/// `http://IP[:PORT][/PATH]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Url {
+    pub ip: Ipv4Addr,
+    pub port: u16,
+    pub path: String,
+}
+
+impl Url {
+    pub fn parse(text: &str) -> Result<Url, String> {
+        let rest = text.strip_prefix("http://").unwrap_or(text);
+        if rest.contains("://") {
+            return Err(format!("`{text}`: only http:// URLs are simulated"));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], rest[i..].to_owned()),
+            None => (rest, "/".to_owned()),
+        };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (
+                h,
+                p.parse::<u16>()
+                    .map_err(|_| format!("`{p}` is not a port number"))?,
+            ),
+            None => (authority, 80),
+        };
+        let ip = host.parse::<Ipv4Addr>().map_err(|_| {
+            format!("`{host}` is not an IPv4 address (lvsim has no DNS: write URLs as http://A.B.C.D[:PORT][/PATH])")
+        })?;
+        Ok(Url { ip, port, path })
+    }
+
+    fn host_header(&self) -> String {
+        if self.port == 80 {
+            self.ip.to_string()
+        } else {
+            format!("{}:{}", self.ip, self.port)
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpMode {
+    Curl {
+        head: bool,
+        max_time_ns: Option<u64>,
+        connect_timeout_ns: Option<u64>,
+    },
+    Ab {
+        requests: u32,
+        concurrency: u32,
+    },
+}
+
+struct Exchange {
+    response: Vec<u8>,
+    connected: bool,
+}
+
+/// A parsed HTTP response, once complete.
+struct Response {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+const TIMER_MAX_TIME: u64 = 1;
+const TIMER_CONNECT: u64 = 2;
+
+pub struct HttpClient {
+    mode: HttpMode,
+    url: Url,
+    exchanges: FxHashMap<SocketId, Exchange>,
+    started: u32,
+    completed: u32,
+    failed: u32,
+    begin: SimTime,
+    server_software: Option<String>,
+    non_2xx: u32,
+    done: bool,
+}
+
+impl HttpClient {
+    pub fn new(mode: HttpMode, url: Url) -> HttpClient {
+        HttpClient {
+            mode,
+            url,
+            exchanges: FxHashMap::default(),
+            started: 0,
+            completed: 0,
+            failed: 0,
+            begin: SimTime::ZERO,
+            server_software: None,
+            non_2xx: 0,
+            done: false,
+        }
+    }
+
+    fn is_curl(&self) -> bool {
+        matches!(self.mode, HttpMode::Curl { .. })
+    }
+
+    fn total(&self) -> u32 {
+        match self.mode {
+            HttpMode::Curl { .. } => 1,
+            HttpMode::Ab { requests, .. } => requests,
+        }
+    }
+
+    fn request(&self) -> String {
+        match self.mode {
+            HttpMode::Curl { head, .. } => format!(
+                "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: curl/7.76.1\r\nAccept: */*\r\n\r\n",
+                if head { "HEAD" } else { "GET" },
+                self.url.path,
+                self.url.host_header()
+            ),
+            HttpMode::Ab { .. } => format!(
+                "GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n",
+                self.url.path,
+                self.url.host_header()
+            ),
+        }
+    }
+
+    fn open(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
+        self.started += 1;
+        let remote = SocketAddrV4::new(self.url.ip, self.url.port);
+        match host.tcp_connect(ctx, Owner::App(me.slot), remote, None) {
+            Ok(socket) => {
+                self.exchanges.insert(
+                    socket,
+                    Exchange {
+                        response: Vec::new(),
+                        connected: false,
+                    },
+                );
+            }
+            Err(failure) => self.connect_failed(host, ctx, me, failure.errno_text()),
+        }
+    }
+
+    /// Whether the response in `bytes` is complete (Content-Length reached, or headers only
+    /// for HEAD); `closed` says the server closed the connection.
+    fn complete_response(&self, bytes: &[u8], closed: bool) -> Option<Response> {
+        let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let headers = String::from_utf8_lossy(&bytes[..end]).into_owned();
+        let status = headers.split_whitespace().nth(1)?.parse().ok()?;
+        let body = &bytes[end + 4..];
+        let length = headers
+            .split("\r\n")
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+        let head = matches!(self.mode, HttpMode::Curl { head: true, .. });
+        let complete =
+            head || length.is_some_and(|n| body.len() >= n) || (closed && length.is_none());
+        complete.then(|| Response {
+            status,
+            headers,
+            body: body.to_vec(),
+        })
+    }
+
+    fn finished_exchange(
+        &mut self,
+        host: &mut Host,
+        ctx: &mut Ctx,
+        me: AppRef,
+        socket: SocketId,
+        response: Response,
+    ) {
+        self.exchanges.remove(&socket);
+        self.completed += 1;
+        if !(200..300).contains(&response.status) {
+            self.non_2xx += 1;
+        }
+        if self.server_software.is_none() {
+            self.server_software = response
+                .headers
+                .split("\r\n")
+                .find_map(|l| l.strip_prefix("Server: ").map(str::to_owned));
+        }
+        let report = &mut ctx.trace.apps[me.report];
+        report.ok += 1;
+        if let Some(server) = served_by(&response.body) {
+            *report.served_by.entry(server).or_default() += 1;
+        }
+        host.tcp_close(ctx, socket);
+        match self.mode {
+            HttpMode::Curl { head, .. } => {
+                if ctx.explaining() {
+                    let text = if head {
+                        format!("{}\r\n", response.headers)
+                    } else {
+                        String::from_utf8_lossy(&response.body).into_owned()
+                    };
+                    for line in text.lines() {
+                        ctx.output(line.trim_end_matches('\r').to_owned());
+                    }
+                }
+                self.finish(host, ctx, me);
+            }
+            HttpMode::Ab { concurrency, .. } => self.next_or_finish(host, ctx, me, concurrency),
+        }
+    }
+
+    fn next_or_finish(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef, concurrency: u32) {
+        while self.started < self.total() && (self.exchanges.len() as u32) < concurrency {
+            self.open(host, ctx, me);
+            if self.done {
+                return;
+            }
+        }
+        if self.completed + self.failed >= self.total() {
+            self.finish(host, ctx, me);
+        }
+    }
+
+    fn connect_failed(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef, errno: &str) {
+        self.failed += 1;
+        ctx.trace.apps[me.report].failed += 1;
+        let elapsed = ctx.now.since(self.begin) / 1_000_000;
+        if self.is_curl() {
+            say!(
+                ctx,
+                "curl: (7) Failed to connect to {} port {} after {elapsed} ms: {errno}",
+                self.url.ip,
+                self.url.port
+            );
+        } else {
+            say!(
+                ctx,
+                "apr_socket_connect(): {errno} ({})",
+                errno_number(errno)
+            );
+            let remaining = self.total() - self.completed - self.failed;
+            ctx.trace.apps[me.report].failed += remaining as u64;
+        }
+        self.finish(host, ctx, me);
+    }
+
+    fn finish(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        let open: Vec<SocketId> = self.exchanges.drain().map(|(s, _)| s).collect();
+        for socket in open {
+            host.tcp_close(ctx, socket);
+        }
+        if let HttpMode::Ab { concurrency, .. } = self.mode
+            && ctx.explaining()
+        {
+            for line in self.ab_summary(ctx.now, concurrency) {
+                ctx.output(line);
+            }
+        }
+        host.finish_program(ctx, me);
+    }
+
+    fn ab_summary(&self, now: SimTime, concurrency: u32) -> Vec<String> {
+        let secs = now.since(self.begin) as f64 / 1e9;
+        let rate = if secs > 0.0 {
+            self.completed as f64 / secs
+        } else {
+            0.0
+        };
+        let mut lines = vec![
+            format!(
+                "Server Software:        {}",
+                self.server_software.as_deref().unwrap_or("")
+            ),
+            format!("Server Hostname:        {}", self.url.ip),
+            format!("Server Port:            {}", self.url.port),
+            format!("Document Path:          {}", self.url.path),
+            format!("Concurrency Level:      {concurrency}"),
+            format!("Time taken for tests:   {secs:.3} seconds"),
+            format!("Complete requests:      {}", self.completed),
+            format!("Failed requests:        {}", self.failed),
+        ];
+        if self.non_2xx > 0 {
+            lines.push(format!("Non-2xx responses:      {}", self.non_2xx));
+        }
+        lines.push(format!("Requests per second:    {rate:.2} [#/sec] (mean)"));
+        lines
+    }
+}
+
+/// The errno numbers ab prints after APR's message.
+fn errno_number(errno: &str) -> u32 {
+    match errno {
+        "Connection refused" => 111,
+        "Connection timed out" => 110,
+        "No route to host" => 113,
+        "Network is unreachable" => 101,
+        "Connection reset by peer" => 104,
+        _ => 22,
+    }
+}
+
+impl Program for HttpClient {
+    fn name(&self) -> &'static str {
+        if self.is_curl() { "curl" } else { "ab" }
+    }
+
+    fn start(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
+        self.begin = ctx.now;
+        match self.mode.clone() {
+            HttpMode::Curl {
+                max_time_ns,
+                connect_timeout_ns,
+                ..
+            } => {
+                if let Some(t) = max_time_ns {
+                    host.program_timer(ctx, me, t, TIMER_MAX_TIME);
+                }
+                if let Some(t) = connect_timeout_ns {
+                    host.program_timer(ctx, me, t, TIMER_CONNECT);
+                }
+                self.open(host, ctx, me);
+            }
+            HttpMode::Ab { concurrency, .. } => {
+                say!(ctx, "Benchmarking {} (be patient).....", self.url.ip);
+                self.next_or_finish(host, ctx, me, concurrency);
+            }
+        }
+    }
+
+    fn timer(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef, token: u64) {
+        if self.done {
+            return;
+        }
+        let connecting = self.exchanges.values().any(|e| !e.connected);
+        let elapsed = ctx.now.since(self.begin) / 1_000_000;
+        let message = match token {
+            TIMER_CONNECT if connecting => {
+                format!("curl: (28) Connection timed out after {elapsed} milliseconds")
+            }
+            TIMER_MAX_TIME => {
+                let received: usize = self.exchanges.values().map(|e| e.response.len()).sum();
+                format!(
+                    "curl: (28) Operation timed out after {elapsed} milliseconds with {received} bytes received"
+                )
+            }
+            _ => return,
+        };
+        say!(ctx, "{message}");
+        self.failed += 1;
+        ctx.trace.apps[me.report].failed += 1;
+        self.finish(host, ctx, me);
+    }
+
+    fn tcp(
+        &mut self,
+        host: &mut Host,
+        ctx: &mut Ctx,
+        me: AppRef,
+        socket: SocketId,
+        event: TcpEvent,
+    ) {
+        if self.done || !self.exchanges.contains_key(&socket) {
+            return;
+        }
+        match event {
+            TcpEvent::Connected => {
+                self.exchanges.get_mut(&socket).expect("checked").connected = true;
+                let request = self.request();
+                host.tcp_write(ctx, socket, request.as_bytes());
+            }
+            TcpEvent::Data(bytes) => {
+                let exchange = self.exchanges.get_mut(&socket).expect("checked");
+                exchange.response.extend_from_slice(&bytes);
+                let snapshot = exchange.response.clone();
+                if let Some(response) = self.complete_response(&snapshot, false) {
+                    self.finished_exchange(host, ctx, me, socket, response);
+                }
+            }
+            TcpEvent::PeerClosed => {
+                let bytes = self.exchanges[&socket].response.clone();
+                match self.complete_response(&bytes, true) {
+                    Some(response) => self.finished_exchange(host, ctx, me, socket, response),
+                    None => self.receive_failed(
+                        host,
+                        ctx,
+                        me,
+                        socket,
+                        "Connection closed before the response was complete",
+                    ),
+                }
+            }
+            TcpEvent::Error(errno) => {
+                let connected = self.exchanges[&socket].connected;
+                self.exchanges.remove(&socket);
+                if connected {
+                    self.receive_failed(host, ctx, me, socket, errno);
+                } else {
+                    self.connect_failed(host, ctx, me, errno);
+                }
+            }
+            TcpEvent::Accepted => {}
+        }
+    }
+
+    fn terminate(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
+        self.finish(host, ctx, me);
+    }
+}
+
+impl HttpClient {
+    fn receive_failed(
+        &mut self,
+        host: &mut Host,
+        ctx: &mut Ctx,
+        me: AppRef,
+        socket: SocketId,
+        why: &str,
+    ) {
+        self.exchanges.remove(&socket);
+        self.failed += 1;
+        ctx.trace.apps[me.report].failed += 1;
+        match self.mode {
+            HttpMode::Curl { .. } => {
+                say!(ctx, "curl: (56) Recv failure: {why}");
+                self.finish(host, ctx, me);
+            }
+            HttpMode::Ab { concurrency, .. } => self.next_or_finish(host, ctx, me, concurrency),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_need_an_ip_and_may_carry_a_port() {
+        let url = Url::parse("http://192.168.188.120/").unwrap();
+        assert_eq!(
+            (url.ip.to_string(), url.port, url.path.as_str()),
+            ("192.168.188.120".into(), 80, "/")
+        );
+        let url = Url::parse("http://10.0.0.1:8000/index.html").unwrap();
+        assert_eq!((url.port, url.path.as_str()), (8000, "/index.html"));
+        assert_eq!(Url::parse("10.0.0.1").unwrap().path, "/");
+        assert!(
+            Url::parse("http://www.example.com/")
+                .unwrap_err()
+                .contains("no DNS")
+        );
+        assert!(Url::parse("https://10.0.0.1/").is_err());
+        assert!(Url::parse("http://10.0.0.1:99999/").is_err());
+    }
+}

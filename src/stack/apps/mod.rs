@@ -1,0 +1,279 @@
+//! Programs running on a host (`ping`, `curl`, `ab`, `arping`, `arpspoof`) and the web
+//! server started by `systemctl start nginx|httpd`. Programs talk to the stack only through
+//! the calls a real program makes: sockets, raw ICMP, packet sockets.
+
+pub mod arping;
+pub mod arpspoof;
+pub mod http_client;
+pub mod ping;
+pub mod web_server;
+
+use std::net::Ipv4Addr;
+
+use super::ctx::Ctx;
+use super::host::Host;
+use super::iface::IfIndex;
+use super::tcp::{Owner, SocketId, TcpEvent};
+use crate::trace::AppReport;
+use crate::wire::arp::ArpRepr;
+use crate::wire::ethernet::EthHeader;
+use crate::wire::icmp::IcmpMessage;
+
+/// Identifies a running program: its slot on the host and its line in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppRef {
+    pub slot: usize,
+    pub report: usize,
+}
+
+/// An ICMP echo reply as ping's raw socket sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct EchoReply {
+    pub from: Ipv4Addr,
+    pub id: u16,
+    pub seq: u16,
+    pub ttl: u8,
+    pub bytes: usize,
+}
+
+/// An ICMP error about an echo request, as ping's raw socket sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct EchoError {
+    pub from: Ipv4Addr,
+    pub id: u16,
+    pub seq: u16,
+    pub message: IcmpMessage,
+}
+
+/// A program. Every hook but `start` has a do-nothing default.
+pub trait Program {
+    /// The command name (`ping`), for `pkill`.
+    fn name(&self) -> &'static str;
+    fn start(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef);
+    fn timer(&mut self, _host: &mut Host, _ctx: &mut Ctx, _me: AppRef, _token: u64) {}
+    fn tcp(
+        &mut self,
+        _host: &mut Host,
+        _ctx: &mut Ctx,
+        _me: AppRef,
+        _socket: SocketId,
+        _event: TcpEvent,
+    ) {
+    }
+    /// An echo reply; true if it belongs to this program.
+    fn echo_reply(
+        &mut self,
+        _host: &mut Host,
+        _ctx: &mut Ctx,
+        _me: AppRef,
+        _reply: EchoReply,
+    ) -> bool {
+        false
+    }
+    /// An ICMP error quoting one of this program's echo requests; true if it is ours.
+    fn echo_error(
+        &mut self,
+        _host: &mut Host,
+        _ctx: &mut Ctx,
+        _me: AppRef,
+        _error: EchoError,
+    ) -> bool {
+        false
+    }
+    /// An ARP frame received on `dev` (packet socket).
+    fn arp(
+        &mut self,
+        _host: &mut Host,
+        _ctx: &mut Ctx,
+        _me: AppRef,
+        _dev: IfIndex,
+        _eth: &EthHeader,
+        _arp: &ArpRepr,
+    ) {
+    }
+    /// SIGTERM (`pkill NAME`); the default ends the program at once.
+    fn terminate(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
+        host.finish_program(ctx, me);
+    }
+}
+
+/// A program's place on its host.
+pub struct AppSlot {
+    pub program: Option<Box<dyn Program>>,
+    pub me: AppRef,
+    pub running: bool,
+}
+
+/// Writes a line of program output when the timeline is being recorded.
+#[macro_export]
+macro_rules! say {
+    ($ctx:expr, $($arg:tt)*) => {
+        if $ctx.explaining() {
+            let text = format!($($arg)*);
+            $ctx.output(text);
+        }
+    };
+}
+
+impl Host {
+    /// Starts `program` for the command line `cmd`; it is listed in the report at once.
+    pub fn start_program(&mut self, ctx: &mut Ctx, cmd: &str, program: Box<dyn Program>) -> AppRef {
+        let report = ctx.trace.apps.len();
+        ctx.trace.apps.push(AppReport {
+            host: self.name.clone(),
+            cmd: cmd.to_owned(),
+            ..AppReport::default()
+        });
+        let me = AppRef {
+            slot: self.apps.len(),
+            report,
+        };
+        self.apps.push(AppSlot {
+            program: Some(program),
+            me,
+            running: true,
+        });
+        self.with_program(me.slot, |program, host| program.start(host, ctx, me));
+        me
+    }
+
+    /// Runs `f` on a program with the host borrowed mutably beside it.
+    fn with_program<R: Default>(
+        &mut self,
+        slot: usize,
+        f: impl FnOnce(&mut dyn Program, &mut Host) -> R,
+    ) -> R {
+        if !self.apps.get(slot).is_some_and(|s| s.running) {
+            return R::default();
+        }
+        let Some(mut program) = self.apps[slot].program.take() else {
+            return R::default();
+        };
+        let result = f(program.as_mut(), self);
+        self.apps[slot].program = Some(program);
+        result
+    }
+
+    /// A program ends (its report keeps its counts).
+    pub fn finish_program(&mut self, ctx: &mut Ctx, me: AppRef) {
+        if let Some(slot) = self.apps.get_mut(me.slot) {
+            slot.running = false;
+        }
+        ctx.trace.apps[me.report].finished = Some(ctx.now);
+    }
+
+    pub(crate) fn app_timer(&mut self, ctx: &mut Ctx, slot: usize, token: u64) {
+        let me = self.apps[slot].me;
+        self.with_program(slot, |program, host| program.timer(host, ctx, me, token));
+    }
+
+    /// `pkill NAME`: SIGTERM to every running program of that name. Returns how many.
+    pub fn terminate_programs(&mut self, ctx: &mut Ctx, name: &str) -> usize {
+        let slots: Vec<usize> = (0..self.apps.len())
+            .filter(|&i| {
+                self.apps[i].running
+                    && self.apps[i]
+                        .program
+                        .as_ref()
+                        .is_some_and(|p| p.name() == name)
+            })
+            .collect();
+        for &slot in &slots {
+            let me = self.apps[slot].me;
+            self.with_program(slot, |program, host| program.terminate(host, ctx, me));
+        }
+        slots.len()
+    }
+
+    /// Hands socket events to their owners, then sends the ACKs nobody piggybacked.
+    pub(crate) fn dispatch_tcp_events(&mut self, ctx: &mut Ctx) {
+        while let Some((socket, owner, event)) = self.tcp.events.pop_front() {
+            match owner {
+                Owner::WebServer => self.web_server_event(ctx, socket, event),
+                Owner::App(slot) => {
+                    let me = self.apps[slot].me;
+                    self.with_program(slot, |program, host| {
+                        program.tcp(host, ctx, me, socket, event)
+                    });
+                }
+            }
+        }
+        self.tcp_flush_acks(ctx);
+    }
+
+    /// Offers an echo reply to the running programs (a raw ICMP socket sees every one).
+    pub(crate) fn deliver_echo_reply(
+        &mut self,
+        ctx: &mut Ctx,
+        info: &crate::wire::ipv4::Ipv4Info,
+        id: u16,
+        seq: u16,
+        data_len: usize,
+    ) -> bool {
+        let reply = EchoReply {
+            from: info.src,
+            id,
+            seq,
+            ttl: info.ttl,
+            bytes: data_len + 8,
+        };
+        (0..self.apps.len()).any(|slot| {
+            let me = self.apps[slot].me;
+            self.with_program(slot, |program, host| {
+                program.echo_reply(host, ctx, me, reply)
+            })
+        })
+    }
+
+    pub(crate) fn deliver_echo_error(&mut self, ctx: &mut Ctx, error: EchoError) -> bool {
+        (0..self.apps.len()).any(|slot| {
+            let me = self.apps[slot].me;
+            self.with_program(slot, |program, host| {
+                program.echo_error(host, ctx, me, error)
+            })
+        })
+    }
+
+    /// Copies an ARP frame to every running program (packet sockets bound to ETH_P_ARP).
+    pub(crate) fn deliver_arp_to_programs(
+        &mut self,
+        ctx: &mut Ctx,
+        dev: IfIndex,
+        eth: &EthHeader,
+        arp: &ArpRepr,
+    ) {
+        for slot in 0..self.apps.len() {
+            let me = self.apps[slot].me;
+            self.with_program(slot, |program, host| {
+                program.arp(host, ctx, me, dev, eth, arp)
+            });
+        }
+    }
+
+    /// A process id for a new program (ping uses it as its ICMP identifier).
+    pub(crate) fn next_pid(&mut self) -> u32 {
+        self.next_pid += 1;
+        self.next_pid
+    }
+
+    /// Schedules a program's timer.
+    pub(crate) fn program_timer(&self, ctx: &mut Ctx, me: AppRef, delay_ns: u64, token: u64) {
+        ctx.after(
+            delay_ns,
+            super::host::HostEvent::AppTimer {
+                app: me.slot,
+                token,
+            },
+        );
+    }
+}
+
+/// `00:0C:29:50:D5:63`: iputils prints hardware addresses in capitals.
+pub fn upper_mac(mac: crate::wire::MacAddr) -> String {
+    mac.to_string().to_uppercase()
+}
+
+/// Milliseconds with three decimals, as ping and arping print round-trip times.
+pub fn millis(ns: u64) -> String {
+    format!("{}.{:03}", ns / 1_000_000, (ns % 1_000_000) / 1_000)
+}

@@ -1,0 +1,539 @@
+//! ARP as net/ipv4/arp.c does it: `arp_process` (who answers, who learns, locktime,
+//! gratuitous ARP, arp_accept), `arp_ignore`, `arp_filter`, and `arp_solicit` with
+//! `arp_announce`. Every decision other than "the owner answers" is explained with its rule.
+
+use std::net::Ipv4Addr;
+
+use super::addr::Scope;
+use super::ctx::Ctx;
+use super::host::Host;
+use super::iface::{IfIndex, LOOPBACK};
+use super::neigh::{NeighEntry, NudState, UpdateFlags};
+use super::sysctl::{ConfKey, Effective};
+use crate::diagnosis::{ArpClaim, ClaimReason};
+use crate::explain;
+use crate::sim::time::human_duration;
+use crate::wire::MacAddr;
+use crate::wire::arp::{ArpRepr, OP_REPLY, OP_REQUEST};
+use crate::wire::ethernet::EthHeader;
+
+/// Why a source address failed `fib_validate_source` (used by ARP and IP input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceCheck {
+    Ok,
+    /// The sender claims one of our own addresses.
+    Martian(String),
+    /// Reverse-path filtering refused it.
+    RpFilter(String),
+}
+
+impl Host {
+    /// `fib_validate_source`: may a packet from `src` arrive on `dev`?
+    pub fn validate_source(&self, src: Ipv4Addr, dev: IfIndex) -> SourceCheck {
+        let rpf = self.effective(ConfKey::RpFilter, dev);
+        let accept_local = self.effective(ConfKey::AcceptLocal, dev).value != 0;
+        let dev_name = &self.ifaces[dev].name;
+        let own = self.ifaces.iter().any(|i| i.has_addr(src));
+        if own && !accept_local {
+            return SourceCheck::Martian(format!(
+                "martian source: {src} is one of {}'s own addresses",
+                self.name
+            ));
+        }
+        if rpf.value == 0 {
+            return SourceCheck::Ok;
+        }
+        let route = self
+            .routes
+            .lookup(src, None)
+            .filter(|r| r.kind == super::route::RouteKind::Unicast);
+        let Some(route) = route else {
+            return SourceCheck::RpFilter(format!(
+                "rp_filter: no route back to {src} ({})",
+                rpf.describe(dev_name)
+            ));
+        };
+        let back_dev = route.dev.unwrap_or(LOOPBACK);
+        if back_dev == dev || rpf.value != 1 {
+            return SourceCheck::Ok;
+        }
+        if self.ifaces[dev].addrs.is_empty() {
+            return SourceCheck::RpFilter(format!(
+                "rp_filter: {dev_name} has no address ({})",
+                rpf.describe(dev_name)
+            ));
+        }
+        SourceCheck::RpFilter(format!(
+            "rp_filter: the route back to {src} leaves by {}, not {dev_name} ({}: strict reverse-path check)",
+            self.ifaces[back_dev].name,
+            rpf.describe(dev_name)
+        ))
+    }
+
+    /// Where a local address lives, for explanations: `lo (label lo:0)`.
+    pub fn describe_location(&self, ip: Ipv4Addr) -> String {
+        for iface in &self.ifaces {
+            if let Some(a) = iface.addr(ip) {
+                return if a.label != iface.name {
+                    format!("{} (label {})", iface.name, a.label)
+                } else {
+                    iface.name.clone()
+                };
+            }
+        }
+        "no interface".to_owned()
+    }
+
+    /// `arp_ignore`: Ok(()) to answer, Err(why) to stay silent.
+    fn arp_ignore_check(
+        &self,
+        dev: IfIndex,
+        sip: Ipv4Addr,
+        tip: Ipv4Addr,
+    ) -> Result<Effective, (Effective, String)> {
+        let eff = self.effective(ConfKey::ArpIgnore, dev);
+        let iface = &self.ifaces[dev];
+        let rule = eff.describe(&iface.name);
+        let location = self.describe_location(tip);
+        let verdict = match eff.value {
+            1 if !iface.has_addr(tip) => Some(format!(
+                "{rule}: {tip} is on {location}, not on {}",
+                iface.name
+            )),
+            2 if !iface.has_addr(tip) => Some(format!(
+                "{rule}: {tip} is on {location}, not on {}",
+                iface.name
+            )),
+            2 if !iface.onlink(tip, sip) => Some(format!(
+                "{rule}: no prefix on {} holds both {tip} and the sender {sip}",
+                iface.name
+            )),
+            3 if self
+                .ifaces
+                .iter()
+                .filter_map(|i| i.addr(tip))
+                .all(|a| a.scope >= Scope::Link) =>
+            {
+                Some(format!("{rule}: {tip} has scope host"))
+            }
+            8 => Some(format!("{rule}: never answers")),
+            _ => None,
+        };
+        match verdict {
+            None => Ok(eff),
+            Some(why) => Err((eff, why)),
+        }
+    }
+
+    /// `arp_filter`: with it on, answer only if the route back to the sender leaves by the
+    /// interface the request came in on.
+    fn arp_filter_check(&self, dev: IfIndex, sip: Ipv4Addr, tip: Ipv4Addr) -> Result<(), String> {
+        if self.effective(ConfKey::ArpFilter, dev).value == 0 {
+            return Ok(());
+        }
+        match self.route_output(sip, None, Some(tip)) {
+            Ok(route) if route.dev == dev => Ok(()),
+            Ok(route) => Err(format!(
+                "arp_filter=1: the route back to {sip} leaves by {}, not {}",
+                self.ifaces[route.dev].name, self.ifaces[dev].name
+            )),
+            Err(_) => Err(format!("arp_filter=1: no route back to {sip}")),
+        }
+    }
+
+    /// `arp_accept`: may an unsolicited ARP from `sip` create an entry on `dev`?
+    fn arp_accept(&self, dev: IfIndex, sip: Ipv4Addr) -> bool {
+        match self.effective(ConfKey::ArpAccept, dev).value {
+            1 => true,
+            2 => self.ifaces[dev].addrs.iter().any(|a| a.contains(sip)),
+            _ => false,
+        }
+    }
+
+    /// `arp_is_garp`: spa == tpa, for a reply also tha == sha, and the address not local.
+    fn is_gratuitous(&self, arp: &ArpRepr) -> bool {
+        arp.spa == arp.tpa
+            && (arp.op != OP_REPLY || arp.tha == arp.sha)
+            && !self.is_local(arp.spa)
+            && !self.is_broadcast(arp.spa)
+    }
+
+    /// `arp_process`: an ARP frame arrived on `dev`.
+    pub(crate) fn arp_receive(
+        &mut self,
+        ctx: &mut Ctx,
+        dev: IfIndex,
+        eth: &EthHeader,
+        arp: ArpRepr,
+    ) {
+        if arp.op != OP_REQUEST && arp.op != OP_REPLY {
+            explain!(ctx, "{} ignores ARP opcode {}", self.name, arp.op);
+            return;
+        }
+        if arp.tpa.is_multicast()
+            || (arp.tpa.is_loopback() && self.effective(ConfKey::RouteLocalnet, dev).value == 0)
+        {
+            explain!(
+                ctx,
+                "{} ignores ARP for {}: multicast or loopback target",
+                self.name,
+                arp.tpa
+            );
+            return;
+        }
+        if arp.spa == arp.tpa && self.effective(ConfKey::DropGratuitousArp, dev).value != 0 {
+            explain!(
+                ctx,
+                "{} drops a gratuitous ARP: drop_gratuitous_arp=1",
+                self.name
+            );
+            return;
+        }
+        if arp.spa.is_unspecified() {
+            self.answer_duplicate_probe(ctx, dev, &arp);
+            return;
+        }
+        if arp.op == OP_REQUEST && self.request_for_local_address(ctx, dev, &arp) {
+            return;
+        }
+        self.update_from_arp(ctx, dev, eth, &arp);
+    }
+
+    /// RFC 2131 duplicate-address probe (sender 0.0.0.0, `arping -D`): answered if the
+    /// target is ours and arp_ignore allows it; nothing is learned.
+    fn answer_duplicate_probe(&mut self, ctx: &mut Ctx, dev: IfIndex, arp: &ArpRepr) {
+        if arp.op != OP_REQUEST || !self.is_local(arp.tpa) {
+            return;
+        }
+        match self.arp_ignore_check(dev, arp.spa, arp.tpa) {
+            Ok(eff) => {
+                explain!(
+                    ctx,
+                    "{} answers a duplicate-address probe for {}",
+                    self.name,
+                    arp.tpa
+                );
+                self.send_reply(ctx, dev, arp, eff);
+            }
+            Err((_, why)) => {
+                explain!(
+                    ctx,
+                    "{} ignores a duplicate-address probe for {}: {why}",
+                    self.name,
+                    arp.tpa
+                );
+            }
+        }
+    }
+
+    /// The request branch of `arp_process`. Returns true when the frame is consumed (answered
+    /// or deliberately ignored): an ignored request teaches nothing.
+    fn request_for_local_address(&mut self, ctx: &mut Ctx, dev: IfIndex, arp: &ArpRepr) -> bool {
+        if !self.is_local(arp.tpa) {
+            return false;
+        }
+        match self.validate_source(arp.spa, dev) {
+            SourceCheck::Ok => {}
+            SourceCheck::Martian(why) | SourceCheck::RpFilter(why) => {
+                explain!(
+                    ctx,
+                    "{} does not answer who-has {} on {}: {why}",
+                    self.name,
+                    arp.tpa,
+                    self.ifaces[dev].name
+                );
+                return false;
+            }
+        }
+        let eff = match self.arp_ignore_check(dev, arp.spa, arp.tpa) {
+            Ok(eff) => eff,
+            Err((_, why)) => {
+                explain!(
+                    ctx,
+                    "{} ignores who-has {} on {}: {why} (an ignored request teaches nothing)",
+                    self.name,
+                    arp.tpa,
+                    self.ifaces[dev].name
+                );
+                return true;
+            }
+        };
+        if let Err(why) = self.arp_filter_check(dev, arp.spa, arp.tpa) {
+            explain!(ctx, "{} ignores who-has {}: {why}", self.name, arp.tpa);
+            return true;
+        }
+        // neigh_event_ns: the requester's address is learned unconditionally (override).
+        let flags = UpdateFlags {
+            override_: true,
+            admin: false,
+        };
+        self.neigh_update(
+            ctx,
+            dev,
+            arp.spa,
+            Some(arp.sha),
+            NudState::Stale,
+            flags,
+            true,
+            "from the request it answers",
+        );
+        if !self.ifaces[dev].has_addr(arp.tpa) {
+            explain!(
+                ctx,
+                "{} answers who-has {} on {} although the address is on {}: {} answers for any local address",
+                self.name,
+                arp.tpa,
+                self.ifaces[dev].name,
+                self.describe_location(arp.tpa),
+                eff.describe(&self.ifaces[dev].name)
+            );
+        }
+        self.send_reply(ctx, dev, arp, eff);
+        true
+    }
+
+    fn send_reply(&self, ctx: &mut Ctx, dev: IfIndex, request: &ArpRepr, eff: Effective) {
+        let mac = self.ifaces[dev].mac;
+        let reply = ArpRepr {
+            op: OP_REPLY,
+            sha: mac,
+            spa: request.tpa,
+            tha: request.sha,
+            tpa: request.spa,
+        };
+        let claim = ArpClaim {
+            ip: request.tpa,
+            reason: if self.ifaces[dev].has_addr(request.tpa) {
+                ClaimReason::OwnAddress
+            } else {
+                ClaimReason::AnsweredForOtherInterface {
+                    location: self.describe_location(request.tpa),
+                    iface: self.ifaces[dev].name.clone(),
+                    rule: eff,
+                }
+            },
+        };
+        self.transmit(ctx, dev, reply.to_frame(mac, request.sha), Some(claim));
+    }
+
+    /// "Update our ARP tables": an existing entry follows the locktime rule; a new one is
+    /// made only under arp_accept for a gratuitous ARP or a reply.
+    fn update_from_arp(&mut self, ctx: &mut Ctx, dev: IfIndex, eth: &EthHeader, arp: &ArpRepr) {
+        let exists = self.neigh.contains_key(&(dev, arp.spa));
+        let accept = self.arp_accept(dev, arp.spa);
+        let garp = (exists || accept) && self.is_gratuitous(arp);
+        if !exists {
+            let creatable = garp
+                || (arp.op == OP_REPLY
+                    && !arp.spa.is_multicast()
+                    && !self.is_local(arp.spa)
+                    && !self.is_broadcast(arp.spa));
+            if !(accept && creatable) {
+                if arp.op == OP_REPLY || arp.spa == arp.tpa {
+                    explain!(
+                        ctx,
+                        "{} learns nothing from this {}: no entry for {} and {} (unsolicited ARP creates no entry)",
+                        self.name,
+                        if garp || arp.spa == arp.tpa {
+                            "gratuitous ARP"
+                        } else {
+                            "reply"
+                        },
+                        arp.spa,
+                        self.effective(ConfKey::ArpAccept, dev)
+                            .describe(&self.ifaces[dev].name)
+                    );
+                }
+                return;
+            }
+        }
+        let now = ctx.now;
+        let locktime = self.neigh_parms(dev, now).locktime;
+        let (override_, age) = match self.neigh.get(&(dev, arp.spa)) {
+            Some(entry) => (
+                now.ns() > entry.updated.ns() + locktime || garp,
+                now.since(entry.updated),
+            ),
+            None => (garp, 0),
+        };
+        let unicast_reply = arp.op == OP_REPLY && eth.dst == self.ifaces[dev].mac;
+        let state = if unicast_reply {
+            NudState::Reachable
+        } else {
+            NudState::Stale
+        };
+        let why = match (garp, arp.op, unicast_reply) {
+            (true, _, _) => "gratuitous ARP (overrides at once)".to_owned(),
+            (false, OP_REPLY, true) => "unicast reply".to_owned(),
+            (false, OP_REPLY, false) => "broadcast reply".to_owned(),
+            _ => "sender of a request".to_owned(),
+        };
+        let changed = self.neigh_update(
+            ctx,
+            dev,
+            arp.spa,
+            Some(arp.sha),
+            state,
+            UpdateFlags {
+                override_,
+                admin: false,
+            },
+            !exists,
+            &why,
+        );
+        if !changed && exists && ctx.explaining() {
+            let entry = &self.neigh[&(dev, arp.spa)];
+            if entry.mac != Some(arp.sha) && entry.state.is_valid() {
+                let text = if matches!(entry.state, NudState::Permanent | NudState::Noarp) {
+                    format!(
+                        "{} keeps its static entry {} → {}",
+                        self.name,
+                        arp.spa,
+                        entry.mac.unwrap_or_default()
+                    )
+                } else {
+                    format!(
+                        "{} keeps {} → {}: the entry changed {} ago, within locktime ({}); a different address is ignored (the first answer wins)",
+                        self.name,
+                        arp.spa,
+                        entry.mac.unwrap_or_default(),
+                        human_duration(age),
+                        human_duration(locktime)
+                    )
+                };
+                ctx.note(text);
+            }
+        }
+    }
+
+    /// `neigh_update` on the entry for (`dev`, `ip`), creating it when `create`; performs the
+    /// resulting actions and explains address changes. Returns whether anything changed.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn neigh_update(
+        &mut self,
+        ctx: &mut Ctx,
+        dev: IfIndex,
+        ip: Ipv4Addr,
+        mac: Option<MacAddr>,
+        state: NudState,
+        flags: UpdateFlags,
+        create: bool,
+        why: &str,
+    ) -> bool {
+        let now = ctx.now;
+        let parms = self.neigh_parms(dev, now);
+        if create {
+            self.neigh
+                .entry((dev, ip))
+                .or_insert_with(|| NeighEntry::new(now));
+        }
+        let Some(entry) = self.neigh.get_mut(&(dev, ip)) else {
+            return false;
+        };
+        let old_state = entry.state;
+        let update = entry.update(mac, state, flags, now, &parms);
+        let new_state = entry.state;
+        if update.ignored {
+            return false;
+        }
+        if ctx.explaining() {
+            let dev_name = &self.ifaces[dev].name;
+            match update.mac_changed {
+                Some((Some(old), new)) if old_state.is_valid() => ctx.note(format!(
+                    "{} moves {ip} from {old} to {new} on {dev_name} ({} → {}): {why}",
+                    self.name, old_state, new_state
+                )),
+                Some((_, new)) => ctx.note(format!(
+                    "{} learns {ip} is-at {new} on {dev_name} ({}): {why}",
+                    self.name, new_state
+                )),
+                None if old_state != new_state => ctx.note(format!(
+                    "{} confirms {ip} on {dev_name} ({} → {}): {why}",
+                    self.name, old_state, new_state
+                )),
+                None => {}
+            }
+        }
+        let changed = update.mac_changed.is_some() || old_state != new_state;
+        self.neigh_actions(ctx, dev, ip, update.actions);
+        changed
+    }
+
+    /// `arp_solicit`: sends who-has `target` on `dev`, unicast to `to` (a re-probe) or
+    /// broadcast. The sender address follows arp_announce and the queued packet's source.
+    pub(crate) fn arp_solicit(
+        &mut self,
+        ctx: &mut Ctx,
+        dev: IfIndex,
+        target: Ipv4Addr,
+        to: Option<MacAddr>,
+        queued_src: Option<Ipv4Addr>,
+    ) {
+        let eff = self.effective(ConfKey::ArpAnnounce, dev);
+        let iface = &self.ifaces[dev];
+        let announced = queued_src.filter(|&src| {
+            self.is_local(src)
+                && match eff.value {
+                    0 => true,
+                    1 => iface.onlink(target, src),
+                    _ => false,
+                }
+        });
+        let own = self.select_source(dev, Some(target), Scope::Link);
+        let spa = announced.or(own).unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let mac = iface.mac;
+        // Announcing an address that is not this interface's own source for the target is
+        // what flips neighbours' caches (linux-arp.md §2).
+        let foreign = announced.is_some_and(|src| Some(src) != own || !iface.has_addr(src));
+        let reason = if foreign {
+            ClaimReason::AnnouncedSource {
+                location: self.describe_location(spa),
+                iface: iface.name.clone(),
+                rule: eff,
+            }
+        } else {
+            ClaimReason::OwnAddress
+        };
+        if ctx.explaining() {
+            let rule = eff.describe(&iface.name);
+            if foreign {
+                ctx.note(format!(
+                    "{} announces {spa} (on {}) as the sender of its who-has {target}: {rule} uses the packet's source; neighbours that cache {spa} now point at {mac}",
+                    self.name,
+                    self.describe_location(spa)
+                ));
+            } else if let Some(src) = queued_src.filter(|&s| s != spa && self.is_local(s)) {
+                ctx.note(format!(
+                    "{} asks who-has {target} with sender {spa}, not the packet's source {src}: {rule}",
+                    self.name
+                ));
+            }
+        }
+        let claim = (!spa.is_unspecified()).then_some(ArpClaim { ip: spa, reason });
+        let frame =
+            ArpRepr::request(mac, spa, target).to_frame(mac, to.unwrap_or(MacAddr::BROADCAST));
+        self.transmit(ctx, dev, frame, claim);
+    }
+
+    /// A gratuitous ARP request (spa = tpa = `ip`), as `arp_notify` sends on link up.
+    pub(crate) fn send_gratuitous(
+        &self,
+        ctx: &mut Ctx,
+        dev: IfIndex,
+        ip: Ipv4Addr,
+        reason: Option<ClaimReason>,
+    ) {
+        let mac = self.ifaces[dev].mac;
+        let garp = ArpRepr::request(mac, ip, ip);
+        let claim = ArpClaim {
+            ip,
+            reason: reason.unwrap_or(ClaimReason::OwnAddress),
+        };
+        self.transmit(
+            ctx,
+            dev,
+            garp.to_frame(mac, MacAddr::BROADCAST),
+            Some(claim),
+        );
+    }
+}

@@ -1,0 +1,109 @@
+//! A byte buffer with headroom, like the kernel's skb: the IP layer builds a datagram, and the
+//! link layer later prepends its header in place instead of copying the payload.
+
+/// Bytes of a packet starting at `start` inside `buf`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Packet {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl Packet {
+    /// Room left in front of freshly built packets: Ethernet (14) plus an outer IPv4 header
+    /// (20) for tunnelling, plus spare.
+    pub const HEADROOM: usize = 64;
+
+    /// A zeroed packet of `len` bytes with the standard headroom.
+    pub fn zeroed(len: usize) -> Packet {
+        Packet {
+            buf: vec![0; Self::HEADROOM + len],
+            start: Self::HEADROOM,
+        }
+    }
+
+    /// Wraps received bytes (no headroom: they already carry their link header).
+    pub fn from_bytes(buf: Vec<u8>) -> Packet {
+        Packet { buf, start: 0 }
+    }
+
+    pub fn data(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[self.start..]
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Prepends `n` bytes (uninitialised content: the caller writes them) and returns them.
+    pub fn push_front(&mut self, n: usize) -> &mut [u8] {
+        if self.start < n {
+            let extra = n - self.start + Self::HEADROOM;
+            let mut grown = Vec::with_capacity(self.buf.len() + extra);
+            grown.resize(extra, 0);
+            grown.extend_from_slice(&self.buf);
+            self.buf = grown;
+            self.start += extra;
+        }
+        self.start -= n;
+        &mut self.buf[self.start..self.start + n]
+    }
+
+    /// Drops the first `n` bytes (a header that has been consumed).
+    pub fn pull_front(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.buf.len());
+    }
+
+    /// Cuts the packet to `len` bytes (removes Ethernet padding after the IP datagram).
+    pub fn truncate(&mut self, len: usize) {
+        self.buf.truncate(self.start + len);
+    }
+
+    /// Pads with zeros up to `len` bytes, as a NIC pads short frames to the Ethernet minimum.
+    pub fn pad_to(&mut self, len: usize) {
+        if self.len() < len {
+            self.buf.resize(self.start + len, 0);
+        }
+    }
+}
+
+impl std::fmt::Debug for Packet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Packet({} bytes)", self.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_front_uses_headroom_then_grows() {
+        let mut p = Packet::zeroed(4);
+        p.data_mut().copy_from_slice(&[1, 2, 3, 4]);
+        p.push_front(14).fill(9);
+        assert_eq!(p.len(), 18);
+        assert_eq!(&p.data()[14..], &[1, 2, 3, 4]);
+        p.push_front(100).fill(7);
+        assert_eq!(p.len(), 118);
+        assert_eq!(&p.data()[114..], &[1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn pull_truncate_and_pad() {
+        let mut p = Packet::from_bytes(vec![1, 2, 3, 4, 5, 6]);
+        p.pull_front(2);
+        assert_eq!(p.data(), &[3, 4, 5, 6]);
+        p.truncate(2);
+        assert_eq!(p.data(), &[3, 4]);
+        p.pad_to(5);
+        assert_eq!(p.data(), &[3, 4, 0, 0, 0]);
+    }
+}
