@@ -1,6 +1,10 @@
 //! lvsim: a packet-level simulator of Linux networking and LVS load balancing.
 
+pub mod cli;
 pub mod diagnosis;
+pub mod lint;
+pub mod output;
+pub mod scenario;
 pub mod sim;
 pub mod stack;
 pub mod trace;

@@ -143,6 +143,9 @@ impl World {
                 if !h.ifaces[iface].admin_up {
                     return;
                 }
+                let counters = &mut h.ifaces[iface].counters;
+                counters.rx_packets += 1;
+                counters.rx_bytes += frame.len() as u64;
                 if ctx.trace.enabled() {
                     ctx.trace.capture(Capture {
                         t: ctx.now,
@@ -154,7 +157,6 @@ impl World {
                     });
                 }
                 h.receive_frame(&mut ctx, iface, frame);
-                ctx.trace.end_capture();
             }
             HostEvent::Loopback { packet } => h.loopback_receive(&mut ctx, packet),
             HostEvent::NeighTimer {
@@ -167,6 +169,7 @@ impl World {
             HostEvent::ReassemblyTimeout { key } => h.reassembly_timeout(&mut ctx, key),
         }
         h.dispatch_tcp_events(&mut ctx);
+        ctx.trace.end_capture();
     }
 
     /// Hands the frames hosts sent to their LANs (padded to the Ethernet minimum, as NICs do).
@@ -183,6 +186,9 @@ impl World {
                 continue;
             };
             self.stats.frames += 1;
+            let counters = &mut self.hosts[host].ifaces[iface].counters;
+            counters.tx_packets += 1;
+            counters.tx_bytes += frame.len() as u64;
             if let Some(arp) = arp_of(frame.data()) {
                 self.trace.arp_sent.push(ArpSent {
                     t: now,

@@ -94,6 +94,20 @@ pub struct IfAddr {
 }
 
 impl IfAddr {
+    /// A global address labelled `label`, with the broadcast address the kernel computes for
+    /// a prefix shorter than /31.
+    pub fn with_broadcast(local: Ipv4Addr, prefix_len: u8, label: &str) -> IfAddr {
+        IfAddr {
+            local,
+            prefix_len,
+            broadcast: (prefix_len < 31)
+                .then(|| Ipv4Addr::from(u32::from(local) | !mask(prefix_len))),
+            label: label.to_owned(),
+            scope: Scope::Global,
+            secondary: false,
+        }
+    }
+
     /// Whether `addr` is inside this address's prefix (`inet_ifa_match`).
     pub fn contains(&self, addr: Ipv4Addr) -> bool {
         in_prefix(addr, self.local, self.prefix_len)

@@ -320,6 +320,21 @@ impl Host {
         }
     }
 
+    /// `poweroff`: the host stops answering and sending; its programs end.
+    pub fn power_off(&mut self, ctx: &mut Ctx) {
+        self.powered_off = true;
+        self.web.running = None;
+        let running: Vec<_> = self
+            .apps
+            .iter()
+            .filter(|s| s.running)
+            .map(|s| s.me)
+            .collect();
+        for me in running {
+            self.finish_program(ctx, me);
+        }
+    }
+
     // ----- routes ------------------------------------------------------------------------
 
     /// Adds a route; a device route needs the device up, a gateway must be reachable on-link.

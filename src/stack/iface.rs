@@ -28,6 +28,15 @@ pub struct Attachment {
     pub port: usize,
 }
 
+/// Packet and byte counters, as `ifconfig` shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub rx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_bytes: u64,
+}
+
 /// One interface (`struct net_device` + `struct in_device`).
 #[derive(Debug, Clone)]
 pub struct Iface {
@@ -46,6 +55,7 @@ pub struct Iface {
     pub attachment: Option<Attachment>,
     /// Addresses the scenario gives the NIC (its ifcfg file): re-applied by `ifup`.
     pub boot_addrs: Vec<(Ipv4Addr, u8)>,
+    pub counters: Counters,
 }
 
 impl Iface {
@@ -67,6 +77,7 @@ impl Iface {
             reachable_drawn_at: SimTime::ZERO,
             attachment: None,
             boot_addrs: Vec::new(),
+            counters: Counters::default(),
         }
     }
 

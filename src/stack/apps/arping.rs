@@ -42,6 +42,8 @@ pub struct ArpingOptions {
     pub source: Option<Ipv4Addr>,
     /// `-b`: keep broadcasting after the first reply.
     pub broadcast_only: bool,
+    /// `-f` (and `-D`): stop at the first reply.
+    pub quit_on_reply: bool,
 }
 
 pub struct Arping {
@@ -277,7 +279,7 @@ impl Program for Arping {
             self.peer = arp.sha;
         }
         let all_in = self.opts.count.is_some_and(|c| self.sent >= c) && self.received >= self.sent;
-        if all_in || self.opts.mode == ArpingMode::Dad {
+        if all_in || self.opts.quit_on_reply {
             self.finish(host, ctx, me);
         }
     }

@@ -167,8 +167,9 @@ impl Host {
         self.with_program(slot, |program, host| program.timer(host, ctx, me, token));
     }
 
-    /// `pkill NAME`: SIGTERM to every running program of that name. Returns how many.
-    pub fn terminate_programs(&mut self, ctx: &mut Ctx, name: &str) -> usize {
+    /// `pkill [-9] NAME`: SIGTERM (the program may clean up) or SIGKILL (it ends at once) to
+    /// every running program of that name. Returns how many got the signal.
+    pub fn signal_programs(&mut self, ctx: &mut Ctx, name: &str, kill: bool) -> usize {
         let slots: Vec<usize> = (0..self.apps.len())
             .filter(|&i| {
                 self.apps[i].running
@@ -180,7 +181,11 @@ impl Host {
             .collect();
         for &slot in &slots {
             let me = self.apps[slot].me;
-            self.with_program(slot, |program, host| program.terminate(host, ctx, me));
+            if kill {
+                self.finish_program(ctx, me);
+            } else {
+                self.with_program(slot, |program, host| program.terminate(host, ctx, me));
+            }
         }
         slots.len()
     }

@@ -1,0 +1,236 @@
+//! What the `lvsim` subcommands do (the binary only parses arguments). Each returns the
+//! process exit code: 0 ok, 1 an expectation failed (or lint found problems), 2 bad input.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+
+use crate::output::json;
+use crate::output::pcap::{PcapDir, PcapNg};
+use crate::output::timeline::Timeline;
+use crate::scenario::Scenario;
+use crate::scenario::library::{self, DEFAULT_LAB};
+use crate::scenario::load::load;
+use crate::scenario::run::{self, RunOptions, RunResult};
+use crate::scenario::source::Diagnostic;
+use crate::sim::SimTime;
+use crate::sim::time::parse_duration;
+use crate::trace::Sink;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+/// Options of `lvsim run`.
+#[derive(Debug, Clone, Default)]
+pub struct RunArgs {
+    pub scenario: Option<String>,
+    pub pcap: Option<PathBuf>,
+    pub pcap_dir: Option<PathBuf>,
+    /// A file, or `-` for standard output.
+    pub json: Option<String>,
+    pub seed: Option<u64>,
+    pub until: Option<String>,
+    pub max_events: Option<u64>,
+    pub quiet: bool,
+    pub stats: bool,
+}
+
+/// Loads a scenario named on the command line (a path or a shipped lab).
+pub fn load_scenario(arg: &str) -> Result<Scenario, Diagnostic> {
+    let (name, text) = library::resolve(arg)?;
+    load(&name, &text)
+}
+
+fn report_error(e: &Diagnostic) -> i32 {
+    eprint!("{e}");
+    EXIT_BAD_INPUT
+}
+
+/// Every NIC of the lab as (host, interface), for the pcap interface list.
+fn interfaces(scenario: &Scenario) -> Vec<(String, String)> {
+    scenario
+        .hosts
+        .iter()
+        .flat_map(|h| h.nics.iter().map(move |n| (h.name.clone(), n.name.clone())))
+        .collect()
+}
+
+fn sinks(args: &RunArgs, scenario: &Scenario) -> io::Result<Vec<Box<dyn Sink>>> {
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    let json_to_stdout = args.json.as_deref() == Some("-");
+    if !args.quiet && !json_to_stdout {
+        sinks.push(Box::new(Timeline::new(BufWriter::new(io::stdout()))));
+    }
+    if let Some(path) = &args.pcap {
+        sinks.push(Box::new(PcapNg::create(path, &interfaces(scenario))?));
+    }
+    if let Some(dir) = &args.pcap_dir {
+        sinks.push(Box::new(PcapDir::create(dir, &interfaces(scenario))?));
+    }
+    Ok(sinks)
+}
+
+/// `lvsim run`.
+pub fn run(args: &RunArgs) -> i32 {
+    let arg = args.scenario.as_deref().unwrap_or(DEFAULT_LAB);
+    let scenario = match load_scenario(arg) {
+        Ok(s) => s,
+        Err(e) => return report_error(&e),
+    };
+    let until = match args.until.as_deref().map(parse_duration).transpose() {
+        Ok(u) => u.map(SimTime),
+        Err(m) => return report_error(&Diagnostic::file("--until", m)),
+    };
+    let sinks = match sinks(args, &scenario) {
+        Ok(s) => s,
+        Err(e) => {
+            return report_error(&Diagnostic::file(
+                "output",
+                format!("cannot create the output files: {e}"),
+            ));
+        }
+    };
+    let max_events = args.max_events.unwrap_or(run::DEFAULT_MAX_EVENTS);
+    let options = RunOptions {
+        seed: args.seed,
+        until,
+        max_events,
+        sinks,
+    };
+    let result = match run::run(&scenario, options) {
+        Ok(r) => r,
+        Err(e) => return report_error(&e),
+    };
+    if let Some(target) = &args.json {
+        let report = json::report(&scenario.source.name, &scenario.title, &result);
+        let text = serde_json::to_string_pretty(&report).expect("a JSON value serialises") + "\n";
+        let written = if target == "-" {
+            io::stdout().write_all(text.as_bytes())
+        } else {
+            std::fs::write(target, text)
+        };
+        if let Err(e) = written {
+            return report_error(&Diagnostic::file(
+                target,
+                format!("cannot write the report: {e}"),
+            ));
+        }
+    }
+    if args.stats {
+        print_stats(&result);
+    }
+    match result.runaway_message(max_events) {
+        Some(message) => {
+            eprintln!("{}: {message}", scenario.source.name);
+            EXIT_FAILED
+        }
+        None => EXIT_OK,
+    }
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in KiB.
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn print_stats(result: &RunResult) {
+    let secs = result.wall.as_secs_f64();
+    let frames = result.world.stats.frames;
+    println!("frames on the wire: {frames}");
+    println!("events processed:   {}", result.world.stats.events);
+    println!("simulated time:     {}s", result.end);
+    println!("wall seconds:       {secs:.3}");
+    println!("frames per second:  {:.0}", frames as f64 / secs.max(1e-9));
+    if let Some(kib) = peak_memory_kib() {
+        println!("peak memory:        {:.1} MiB (VmHWM)", kib as f64 / 1024.0);
+    }
+}
+
+/// `lvsim check`: runs each scenario and prints PASS/FAIL per expectation.
+pub fn check(scenarios: &[String]) -> i32 {
+    let mut code = EXIT_OK;
+    for arg in scenarios {
+        let scenario = match load_scenario(arg) {
+            Ok(s) => s,
+            Err(e) => {
+                code = report_error(&e);
+                continue;
+            }
+        };
+        let result = match run::run(&scenario, RunOptions::default()) {
+            Ok(r) => r,
+            Err(e) => {
+                code = report_error(&e);
+                continue;
+            }
+        };
+        let name = &scenario.source.name;
+        for o in &result.outcomes {
+            let verdict = if o.passed { "PASS" } else { "FAIL" };
+            println!(
+                "{verdict} {name} #{}: {} ({})",
+                o.index + 1,
+                o.text,
+                o.detail
+            );
+        }
+        let failed = result.outcomes.iter().filter(|o| !o.passed).count();
+        println!(
+            "{name}: {} passed, {failed} failed",
+            result.outcomes.len() - failed
+        );
+        if let Some(message) = result.runaway_message(run::DEFAULT_MAX_EVENTS) {
+            eprintln!("{name}: {message}");
+        }
+        if (failed > 0 || result.runaway_message(run::DEFAULT_MAX_EVENTS).is_some())
+            && code == EXIT_OK
+        {
+            code = EXIT_FAILED;
+        }
+    }
+    code
+}
+
+/// `lvsim lint`: static diagnosis of each lab's configuration.
+pub fn lint(scenarios: &[String]) -> i32 {
+    let mut code = EXIT_OK;
+    for arg in scenarios {
+        let scenario = match load_scenario(arg) {
+            Ok(s) => s,
+            Err(e) => {
+                code = report_error(&e);
+                continue;
+            }
+        };
+        match crate::lint::lint(&scenario) {
+            Ok(findings) => {
+                for f in &findings {
+                    println!("{}: {}", scenario.source.name, f);
+                }
+                if !findings.is_empty() && code == EXIT_OK {
+                    code = EXIT_FAILED;
+                }
+            }
+            Err(e) => code = report_error(&e),
+        }
+    }
+    code
+}
+
+/// `lvsim list`: the shipped labs with their titles.
+pub fn list() -> i32 {
+    let width = library::SHIPPED
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(0);
+    for lab in library::SHIPPED {
+        let title = load(lab.path, lab.text)
+            .map(|s| s.title)
+            .unwrap_or_else(|e| format!("(does not load: {})", e.headline()));
+        println!("{:<width$}  {title}", lab.name);
+    }
+    EXIT_OK
+}

@@ -1,0 +1,106 @@
+//! The JSON report (`--json`): the state at the end of the run and what happened, with the
+//! keys design.md fixes. Maps are ordered so the same run gives the same bytes.
+
+use serde_json::{Map, Value, json};
+
+use crate::scenario::run::RunResult;
+use crate::stack::host::Host;
+use crate::stack::route::RouteKind;
+
+fn host_report(host: &Host) -> Value {
+    let addrs: Vec<Value> = host
+        .ifaces
+        .iter()
+        .flat_map(|i| {
+            i.addrs
+                .iter()
+                .map(move |a| json!({ "dev": i.name, "label": a.label, "cidr": a.cidr() }))
+        })
+        .collect();
+    let routes: Vec<Value> = crate::scenario::commands::route::sorted_routes(host)
+        .into_iter()
+        .map(|r| {
+            json!({
+                "dst": format!("{}/{}", r.dst, r.prefix_len),
+                "gateway": r.gateway.map(|g| g.to_string()),
+                "dev": r.dev.map(|d| host.ifaces[d].name.clone()),
+                "src": r.src.map(|s| s.to_string()),
+                "scope": r.scope.to_string(),
+                "metric": r.metric,
+                "type": match r.kind {
+                    RouteKind::Unicast => "unicast",
+                    RouteKind::Blackhole => "blackhole",
+                    RouteKind::Unreachable => "unreachable",
+                    RouteKind::Prohibit => "prohibit",
+                },
+            })
+        })
+        .collect();
+    let mut neigh: Vec<_> = host.neigh.iter().collect();
+    neigh.sort_by_key(|((d, ip), _)| (*d, u32::from(*ip)));
+    let neigh: Vec<Value> = neigh
+        .into_iter()
+        .map(|((d, ip), e)| {
+            json!({
+                "ip": ip.to_string(),
+                "mac": e.mac.filter(|_| e.state.is_valid()).map(|m| m.to_string()),
+                "state": e.state.name(),
+                "dev": host.ifaces[*d].name,
+            })
+        })
+        .collect();
+    let sysctl: Map<String, Value> = host
+        .sysctl_snapshot()
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    json!({ "addrs": addrs, "routes": routes, "neigh": neigh, "sysctl": sysctl })
+}
+
+/// Builds the report of a finished run.
+pub fn report(scenario_name: &str, title: &str, result: &RunResult) -> Value {
+    let world = &result.world;
+    let hosts: Map<String, Value> = world
+        .hosts
+        .iter()
+        .map(|h| (h.name.clone(), host_report(h)))
+        .collect();
+    let apps: Vec<Value> = world
+        .trace
+        .apps
+        .iter()
+        .map(|a| json!({ "host": a.host, "cmd": a.cmd, "ok": a.ok, "failed": a.failed, "served_by": a.served_by }))
+        .collect();
+    let warnings: Vec<Value> = world
+        .trace
+        .warnings
+        .iter()
+        .map(|w| json!({ "t_ns": w.t.ns(), "kind": w.kind, "host": w.host, "detail": w.detail }))
+        .collect();
+    let drops: Vec<Value> = world
+        .trace
+        .drops
+        .iter()
+        .map(|d| json!({ "t_ns": d.t.ns(), "host": d.host, "dev": d.dev, "reason": d.reason }))
+        .collect();
+    let expectations: Vec<Value> = result
+        .outcomes
+        .iter()
+        .map(|o| json!({ "index": o.index, "time_ns": o.time_ns, "text": o.text, "passed": o.passed, "detail": o.detail, "got": o.got }))
+        .collect();
+    json!({
+        "scenario": scenario_name,
+        "title": title,
+        "seed": result.seed,
+        "end_ns": result.end.ns(),
+        "frames": world.stats.frames,
+        "hosts": hosts,
+        "ipvs": {},
+        "apps": apps,
+        "warnings": warnings,
+        "drops": drops,
+        "vrrp": {},
+        "checkers": [],
+        "expectations": expectations,
+    })
+}
