@@ -46,12 +46,15 @@ fn report_error(e: &Diagnostic) -> i32 {
     EXIT_BAD_INPUT
 }
 
-/// Every NIC of the lab as (host, interface), for the pcap interface list.
-fn interfaces(scenario: &Scenario) -> Vec<(String, String)> {
-    scenario
-        .hosts
-        .iter()
-        .flat_map(|h| h.nics.iter().map(move |n| (h.name.clone(), n.name.clone())))
+/// Every NIC of the lab as (host id, host, interface), for the pcap interface list.
+fn interfaces(scenario: &Scenario) -> Vec<(usize, String, String)> {
+    let hosts = scenario.hosts.iter().enumerate();
+    hosts
+        .flat_map(|(id, h)| {
+            h.nics
+                .iter()
+                .map(move |n| (id, h.name.clone(), n.name.clone()))
+        })
         .collect()
 }
 

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::net::Ipv4Addr;
+use std::rc::Rc;
 
 use crate::sim::SimTime;
 use crate::wire::arp::ArpRepr;
@@ -26,7 +27,7 @@ pub enum Direction {
 pub struct Capture {
     pub t: SimTime,
     pub host: HostId,
-    pub iface: String,
+    pub iface: Rc<str>,
     pub dir: Direction,
     pub frame: Vec<u8>,
     pub notes: Vec<String>,
@@ -90,6 +91,11 @@ pub enum Record {
 /// An output that consumes the trace stream.
 pub trait Sink {
     fn record(&mut self, record: &Record, hosts: &[String]) -> io::Result<()>;
+    /// Whether the sink reads command output and program lines (captures and notes always
+    /// go to every sink). Formatting program output per packet is skipped when no one does.
+    fn wants_output(&self) -> bool {
+        true
+    }
     fn finish(&mut self) -> io::Result<()> {
         Ok(())
     }
@@ -108,6 +114,7 @@ pub struct ArpSent {
 /// the expectations need whatever outputs were asked for.
 pub struct Tracer {
     sinks: Vec<Box<dyn Sink>>,
+    output_wanted: bool,
     batch: Vec<Record>,
     current_capture: Option<usize>,
     hosts: Vec<String>,
@@ -122,6 +129,7 @@ impl Tracer {
     pub fn new(hosts: Vec<String>) -> Tracer {
         Tracer {
             sinks: Vec::new(),
+            output_wanted: false,
             batch: Vec::new(),
             current_capture: None,
             hosts,
@@ -134,7 +142,13 @@ impl Tracer {
     }
 
     pub fn add_sink(&mut self, sink: Box<dyn Sink>) {
+        self.output_wanted |= sink.wants_output();
         self.sinks.push(sink);
+    }
+
+    /// Whether program output lines are read by any sink.
+    pub fn wants_output(&self) -> bool {
+        self.output_wanted
     }
 
     /// Whether anyone reads captures and explanations; when not, nodes skip building them.
@@ -205,13 +219,13 @@ impl Tracer {
     }
 
     pub fn command(&mut self, t: SimTime, host: HostId, line: String) {
-        if self.enabled() {
+        if self.output_wanted {
             self.batch.push(Record::Command { t, host, line });
         }
     }
 
     pub fn output(&mut self, t: SimTime, host: HostId, text: String) {
-        if self.enabled() {
+        if self.output_wanted {
             self.batch.push(Record::Output { t, host, text });
         }
     }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Duration;
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
@@ -19,7 +20,7 @@ use pcap_file::pcapng::blocks::interface_description::{
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 use pcap_file::{DataLink, Endianness, TsResolution};
 
-use crate::trace::{Capture, Direction, Record, Sink};
+use crate::trace::{Capture, Direction, HostId, Record, Sink};
 
 const SNAPLEN: u32 = 262_144;
 
@@ -27,12 +28,40 @@ fn to_io(e: pcap_file::PcapError) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-/// (host name, interface name) pairs known when the run starts, in declaration order.
-pub type Interfaces = Vec<(String, String)>;
+/// (host id, host name, interface name) of every NIC known when the run starts, in
+/// declaration order.
+pub type Interfaces = Vec<(HostId, String, String)>;
+
+/// Interface ids by host, then name (looked up per packet, so without allocating).
+#[derive(Default)]
+struct InterfaceIds {
+    by_host: Vec<Vec<(Rc<str>, u32)>>,
+    count: u32,
+}
+
+impl InterfaceIds {
+    fn get(&self, host: HostId, iface: &str) -> Option<u32> {
+        self.by_host
+            .get(host)?
+            .iter()
+            .find(|(n, _)| &**n == iface)
+            .map(|(_, id)| *id)
+    }
+
+    fn insert(&mut self, host: HostId, iface: &str) -> u32 {
+        if self.by_host.len() <= host {
+            self.by_host.resize_with(host + 1, Vec::new);
+        }
+        let id = self.count;
+        self.by_host[host].push((Rc::from(iface), id));
+        self.count += 1;
+        id
+    }
+}
 
 pub struct PcapNg {
     writer: PcapNgWriter<BufWriter<File>>,
-    ids: BTreeMap<(String, String), u32>,
+    ids: InterfaceIds,
 }
 
 impl PcapNg {
@@ -48,21 +77,19 @@ impl PcapNg {
         let writer = PcapNgWriter::with_section_header(file, section).map_err(to_io)?;
         let mut pcap = PcapNg {
             writer,
-            ids: BTreeMap::new(),
+            ids: InterfaceIds::default(),
         };
-        for (host, iface) in interfaces {
-            pcap.interface_id(host, iface)?;
+        for (id, host, iface) in interfaces {
+            pcap.interface_id(*id, host, iface)?;
         }
         Ok(pcap)
     }
 
     /// The interface id of `host/iface`, writing its Interface Description Block first.
-    fn interface_id(&mut self, host: &str, iface: &str) -> io::Result<u32> {
-        let key = (host.to_owned(), iface.to_owned());
-        if let Some(&id) = self.ids.get(&key) {
+    fn interface_id(&mut self, host_id: HostId, host: &str, iface: &str) -> io::Result<u32> {
+        if let Some(id) = self.ids.get(host_id, iface) {
             return Ok(id);
         }
-        let id = self.ids.len() as u32;
         let block = InterfaceDescriptionBlock {
             linktype: DataLink::ETHERNET,
             snaplen: SNAPLEN,
@@ -72,12 +99,11 @@ impl PcapNg {
             ],
         };
         self.writer.write_pcapng_block(block).map_err(to_io)?;
-        self.ids.insert(key, id);
-        Ok(id)
+        Ok(self.ids.insert(host_id, iface))
     }
 
     fn packet(&mut self, capture: &Capture, host: &str) -> io::Result<()> {
-        let id = self.interface_id(host, &capture.iface)?;
+        let id = self.interface_id(capture.host, host, &capture.iface)?;
         let flags = match capture.dir {
             Direction::In => 1,
             Direction::Out => 2,
@@ -102,6 +128,10 @@ impl PcapNg {
 }
 
 impl Sink for PcapNg {
+    fn wants_output(&self) -> bool {
+        false
+    }
+
     fn record(&mut self, record: &Record, hosts: &[String]) -> io::Result<()> {
         match record {
             Record::Capture(c) => self.packet(c, &hosts[c.host]),
@@ -127,7 +157,7 @@ impl PcapDir {
             dir: dir.to_owned(),
             writers: BTreeMap::new(),
         };
-        for (host, iface) in interfaces {
+        for (_, host, iface) in interfaces {
             pcaps.writer(host, iface)?;
         }
         Ok(pcaps)
@@ -153,6 +183,10 @@ impl PcapDir {
 }
 
 impl Sink for PcapDir {
+    fn wants_output(&self) -> bool {
+        false
+    }
+
     fn record(&mut self, record: &Record, hosts: &[String]) -> io::Result<()> {
         let Record::Capture(c) = record else {
             return Ok(());

@@ -3,44 +3,26 @@
 //! The sequence number makes simultaneous events run in the order they were scheduled, so a
 //! run never depends on heap internals and the same scenario always replays identically.
 
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::time::SimTime;
 
-struct Entry<E> {
-    at: SimTime,
-    seq: u64,
-    event: E,
-}
+/// Bits of a heap key: time (64) | insertion sequence (40) | slab slot (24). One integer
+/// compare orders by time then sequence, and the event itself waits in a slab, so the heap
+/// moves 16 bytes, not the event.
+const SLOT_BITS: u32 = 24;
+const SEQ_BITS: u32 = 40;
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at && self.seq == other.seq
-    }
-}
-
-impl<E> Eq for Entry<E> {}
-
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl<E> Ord for Entry<E> {
-    /// Reversed: `BinaryHeap` is a max-heap and the earliest event must come out first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .at
-            .cmp(&self.at)
-            .then_with(|| other.seq.cmp(&self.seq))
-    }
+fn key(at: SimTime, seq: u64, slot: u32) -> Reverse<u128> {
+    Reverse(((at.ns() as u128) << 64) | ((seq as u128) << SLOT_BITS) | slot as u128)
 }
 
 /// A min-queue of timed events with FIFO order among equal times.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: BinaryHeap<Reverse<u128>>,
+    slots: Vec<Option<E>>,
+    free: Vec<u32>,
     next_seq: u64,
     now: SimTime,
 }
@@ -49,6 +31,8 @@ impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
             next_seq: 0,
             now: SimTime::ZERO,
         }
@@ -65,21 +49,39 @@ impl<E> EventQueue<E> {
             self.now
         );
         let at = at.max(self.now);
-        let seq = self.next_seq;
+        let seq = self.next_seq & ((1 << SEQ_BITS) - 1);
         self.next_seq += 1;
-        self.heap.push(Entry { at, seq, event });
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(event);
+                slot
+            }
+            None => {
+                self.slots.push(Some(event));
+                let slot = self.slots.len() - 1;
+                assert!(slot < 1 << SLOT_BITS, "more than 2^24 events pending");
+                slot as u32
+            }
+        };
+        self.heap.push(key(at, seq, slot));
     }
 
     /// Time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.at)
+        self.heap.peek().map(|Reverse(k)| SimTime((k >> 64) as u64))
     }
 
     /// Removes the next event and advances `now` to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let entry = self.heap.pop()?;
-        self.now = entry.at;
-        Some((entry.at, entry.event))
+        let Reverse(k) = self.heap.pop()?;
+        let at = SimTime((k >> 64) as u64);
+        let slot = (k as u32) & ((1 << SLOT_BITS) - 1);
+        self.now = at;
+        let event = self.slots[slot as usize]
+            .take()
+            .expect("every key has its event");
+        self.free.push(slot);
+        Some((at, event))
     }
 
     pub fn now(&self) -> SimTime {

@@ -175,12 +175,13 @@ impl World {
     /// Hands the frames hosts sent to their LANs (padded to the Ethernet minimum, as NICs do).
     fn put_frames_on_the_wire(&mut self) {
         let now = self.queue.now();
+        let mut outbox = std::mem::take(&mut self.tx);
         for TxFrame {
             host,
             iface,
             mut frame,
             claim,
-        } in std::mem::take(&mut self.tx)
+        } in outbox.drain(..)
         {
             let Some(attachment) = self.hosts[host].ifaces[iface].attachment else {
                 continue;
@@ -190,27 +191,24 @@ impl World {
             counters.tx_packets += 1;
             counters.tx_bytes += frame.len() as u64;
             if let Some(arp) = arp_of(frame.data()) {
+                let lan = attachment.lan;
                 self.trace.arp_sent.push(ArpSent {
                     t: now,
                     host,
-                    lan: attachment.lan,
+                    lan,
                     arp,
                 });
                 if let Some(claim) = claim {
-                    self.check_conflict(attachment.lan, host, arp, &claim);
+                    self.check_conflict(lan, host, arp, &claim);
                 }
             }
             frame.pad_to(ETH_MIN_FRAME_LEN);
-            let at = self.lans[attachment.lan].ingress_time(attachment.port, frame.len(), now);
-            self.queue.schedule(
-                at,
-                Event::SwitchIngress {
-                    lan: attachment.lan,
-                    port: attachment.port,
-                    frame,
-                },
-            );
+            let (lan, port) = (attachment.lan, attachment.port);
+            let at = self.lans[lan].ingress_time(port, frame.len(), now);
+            self.queue
+                .schedule(at, Event::SwitchIngress { lan, port, frame });
         }
+        self.tx = outbox;
     }
 
     fn check_conflict(&mut self, lan: usize, host: HostId, arp: ArpRepr, claim: &ArpClaim) {

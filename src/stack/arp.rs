@@ -74,10 +74,10 @@ impl Host {
     pub fn describe_location(&self, ip: Ipv4Addr) -> String {
         for iface in &self.ifaces {
             if let Some(a) = iface.addr(ip) {
-                return if a.label != iface.name {
+                return if *a.label != *iface.name {
                     format!("{} (label {})", iface.name, a.label)
                 } else {
-                    iface.name.clone()
+                    iface.name.to_string()
                 };
             }
         }
@@ -308,7 +308,7 @@ impl Host {
             } else {
                 ClaimReason::AnsweredForOtherInterface {
                     location: self.describe_location(request.tpa),
-                    iface: self.ifaces[dev].name.clone(),
+                    iface: self.ifaces[dev].name.to_string(),
                     rule: eff,
                 }
             },
@@ -488,7 +488,7 @@ impl Host {
         let reason = if foreign {
             ClaimReason::AnnouncedSource {
                 location: self.describe_location(spa),
-                iface: iface.name.clone(),
+                iface: iface.name.to_string(),
                 rule: eff,
             }
         } else {

@@ -15,7 +15,8 @@ use super::iface::{Attachment, IfIndex, IfKind, Iface, LOOPBACK};
 use super::neigh::{self, NeighEntry};
 use super::route::{Route, RouteError, RouteKind, RouteProto, RouteSelector, RouteTable};
 use super::sysctl::{
-    ConfKey, DevConf, Effective, GlobalSysctls, NeighKey, NeighParms, SysctlError, parse_conf_value,
+    ConfKey, DevConf, Effective, Global, GlobalSysctls, NeighKey, NeighParms, SysctlError,
+    parse_conf_value,
 };
 use super::tcp::TcpStack;
 use crate::diagnosis::ArpClaim;
@@ -180,7 +181,7 @@ impl Host {
     }
 
     pub fn iface_index(&self, name: &str) -> Option<IfIndex> {
-        self.ifaces.iter().position(|i| i.name == name)
+        self.ifaces.iter().position(|i| *i.name == *name)
     }
 
     /// Resolves a device name or an alias label (`eth0:2`) to the device.
@@ -381,7 +382,7 @@ impl Host {
     ) -> Result<OutRoute, RouteFailure> {
         if let Some(s) = src
             && !self.is_local(s)
-            && self.sysctl.int("ip_nonlocal_bind") == 0
+            && self.sysctl.int(Global::IpNonlocalBind) == 0
         {
             return Err(RouteFailure::BadSource);
         }
@@ -567,7 +568,7 @@ impl Host {
             ("default".to_owned(), &self.conf_default),
         ]
         .into_iter()
-        .chain(self.ifaces.iter().map(|i| (i.name.clone(), &i.conf)));
+        .chain(self.ifaces.iter().map(|i| (i.name.to_string(), &i.conf)));
         for (dir, conf) in dirs {
             for key in ConfKey::all() {
                 out.insert(
@@ -576,8 +577,11 @@ impl Host {
                 );
             }
         }
-        let neigh_dirs = std::iter::once(("default".to_owned(), &self.neigh_default))
-            .chain(self.ifaces.iter().map(|i| (i.name.clone(), &i.neigh_parms)));
+        let neigh_dirs = std::iter::once(("default".to_owned(), &self.neigh_default)).chain(
+            self.ifaces
+                .iter()
+                .map(|i| (i.name.to_string(), &i.neigh_parms)),
+        );
         for (dir, parms) in neigh_dirs {
             for file in NeighParms::files() {
                 let value = parms.read_file(file).expect("listed file");
@@ -639,10 +643,12 @@ impl Host {
     }
 
     /// Arms the event for an entry's timer after a state change.
-    pub(crate) fn schedule_neigh_timer(&self, ctx: &mut Ctx, dev: IfIndex, ip: Ipv4Addr) {
-        if let Some(entry) = self.neigh.get(&(dev, ip))
+    pub(crate) fn schedule_neigh_timer(&mut self, ctx: &mut Ctx, dev: IfIndex, ip: Ipv4Addr) {
+        if let Some(entry) = self.neigh.get_mut(&(dev, ip))
+            && entry.timer_unscheduled
             && let Some(at) = entry.timer
         {
+            entry.timer_unscheduled = false;
             let event = HostEvent::NeighTimer {
                 iface: dev,
                 ip,
@@ -687,7 +693,7 @@ impl Host {
     }
 
     pub fn default_ttl(&self) -> u8 {
-        self.sysctl.int("ip_default_ttl").clamp(1, 255) as u8
+        self.sysctl.int(Global::IpDefaultTtl).clamp(1, 255) as u8
     }
 }
 

@@ -8,7 +8,7 @@ use super::apps::EchoError;
 use super::ctx::Ctx;
 use super::host::Host;
 use super::iface::IfIndex;
-use super::sysctl::ConfKey;
+use super::sysctl::{ConfKey, Global};
 use crate::explain;
 use crate::sim::SimTime;
 use crate::wire::Packet;
@@ -39,7 +39,7 @@ impl Host {
         ctx: &mut Ctx,
         dev: IfIndex,
         info: &Ipv4Info,
-        packet: &Packet,
+        packet: Packet,
     ) {
         let l4 = &packet.data()[info.header_len..info.total_len];
         let (message, rest) = match icmp::parse(l4) {
@@ -51,9 +51,7 @@ impl Host {
             }
         };
         match message {
-            IcmpMessage::EchoRequest { id, seq } => {
-                self.icmp_echo(ctx, info, id, seq, rest.to_vec())
-            }
+            IcmpMessage::EchoRequest { .. } => self.icmp_echo(ctx, info, packet),
             IcmpMessage::EchoReply { id, seq } => {
                 if self.deliver_echo_reply(ctx, info, id, seq, rest.len()) {
                     self.count_reply(info.src);
@@ -81,9 +79,10 @@ impl Host {
         }
     }
 
-    /// `icmp_echo`: reply from the address asked, unless echo is switched off.
-    fn icmp_echo(&mut self, ctx: &mut Ctx, info: &Ipv4Info, id: u16, seq: u16, payload: Vec<u8>) {
-        if self.sysctl.int("icmp_echo_ignore_all") != 0 {
+    /// `icmp_echo`: reply from the address asked, unless echo is switched off. The reply is
+    /// the request turned around in place (same data, as Linux echoes it).
+    fn icmp_echo(&mut self, ctx: &mut Ctx, info: &Ipv4Info, mut packet: Packet) {
+        if self.sysctl.int(Global::IcmpEchoIgnoreAll) != 0 {
             explain!(
                 ctx,
                 "{} does not answer the ping: icmp_echo_ignore_all=1",
@@ -92,7 +91,7 @@ impl Host {
             return;
         }
         let to_broadcast = !self.is_local(info.dst);
-        if to_broadcast && self.sysctl.int("icmp_echo_ignore_broadcasts") != 0 {
+        if to_broadcast && self.sysctl.int(Global::IcmpEchoIgnoreBroadcasts) != 0 {
             explain!(
                 ctx,
                 "{} ignores a broadcast ping: icmp_echo_ignore_broadcasts=1",
@@ -101,28 +100,40 @@ impl Host {
             return;
         }
         let src = (!to_broadcast).then_some(info.dst);
-        let tos = info.tos;
-        let result = self.route_and_send(ctx, info.src, None, src, |host, route| {
-            let meta = Ipv4Meta {
-                src: route.src,
-                dst: info.src,
-                proto: PROTO_ICMP,
-                ttl: host.default_ttl(),
-                tos,
-                id: host.next_ip_id(),
-                dont_fragment: false,
+        let route = match self.route_output_at(info.src, None, src, Some(ctx.now)) {
+            Ok(route) => route,
+            Err(failure) => {
+                explain!(
+                    ctx,
+                    "{} cannot answer the ping from {}: {}",
+                    self.name,
+                    info.src,
+                    failure.errno_text()
+                );
+                return;
+            }
+        };
+        let meta = Ipv4Meta {
+            src: route.src,
+            dst: info.src,
+            proto: PROTO_ICMP,
+            ttl: self.default_ttl(),
+            tos: info.tos,
+            id: self.next_ip_id(),
+            dont_fragment: false,
+        };
+        if info.header_len == ipv4::IPV4_HEADER_LEN {
+            icmp::echo_request_to_reply(packet.data_mut(), &meta);
+        } else {
+            let l4 = &packet.data()[info.header_len..info.total_len];
+            let IcmpMessage::EchoRequest { id, seq } =
+                icmp::parse(l4).expect("parsed by the caller").0
+            else {
+                return;
             };
-            icmp::build(&meta, IcmpMessage::EchoReply { id, seq }, &payload)
-        });
-        if let Err(failure) = result {
-            explain!(
-                ctx,
-                "{} cannot answer the ping from {}: {}",
-                self.name,
-                info.src,
-                failure.errno_text()
-            );
+            packet = icmp::build(&meta, IcmpMessage::EchoReply { id, seq }, &l4[8..]);
         }
+        self.ip_send(ctx, &route, packet);
     }
 
     /// `icmp_send`: an error about `offending` back to its sender.
@@ -180,7 +191,7 @@ impl Host {
 
     /// `inet_peer_xrlim_allow`: one token per `icmp_ratelimit` ms, a burst of six.
     fn icmp_rate_allows(&mut self, peer: Ipv4Addr, now: SimTime) -> bool {
-        let interval = self.sysctl.int("icmp_ratelimit").max(0) as u64 * 1_000_000;
+        let interval = self.sysctl.int(Global::IcmpRatelimit).max(0) as u64 * 1_000_000;
         if interval == 0 {
             return true;
         }

@@ -2,6 +2,7 @@
 //! tunnel device.
 
 use std::net::Ipv4Addr;
+use std::rc::Rc;
 
 use super::addr::IfAddr;
 use super::sysctl::{DevConf, NeighParms};
@@ -40,7 +41,8 @@ pub struct Counters {
 /// One interface (`struct net_device` + `struct in_device`).
 #[derive(Debug, Clone)]
 pub struct Iface {
-    pub name: String,
+    /// Shared, so that every capture on the interface can name it without an allocation.
+    pub name: Rc<str>,
     pub kind: IfKind,
     pub mac: MacAddr,
     /// `ip link set up` / `ifconfig up`.
@@ -61,7 +63,7 @@ pub struct Iface {
 impl Iface {
     pub fn new(name: &str, kind: IfKind, mac: MacAddr, conf: DevConf, parms: NeighParms) -> Iface {
         Iface {
-            name: name.to_owned(),
+            name: Rc::from(name),
             kind,
             mac,
             admin_up: kind == IfKind::Loopback,

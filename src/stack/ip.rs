@@ -9,7 +9,7 @@ use super::arp::SourceCheck;
 use super::ctx::Ctx;
 use super::host::{Host, HostEvent, OutRoute};
 use super::iface::{IfIndex, IfKind, LOOPBACK};
-use super::sysctl::ConfKey;
+use super::sysctl::{ConfKey, Global};
 use crate::explain;
 use crate::sim::SimTime;
 use crate::wire::Packet;
@@ -260,7 +260,7 @@ impl Host {
             (info, packet)
         };
         match info.proto {
-            PROTO_ICMP => self.icmp_receive(ctx, dev, &info, &packet),
+            PROTO_ICMP => self.icmp_receive(ctx, dev, &info, packet),
             PROTO_TCP => self.tcp_receive(ctx, dev, &info, &packet),
             PROTO_UDP => self.udp_receive(ctx, dev, &info, &packet),
             PROTO_IPIP if self.iface_index("tunl0").is_some() => {
@@ -306,7 +306,7 @@ impl Host {
         packet: Packet,
     ) -> Option<(Ipv4Info, Packet)> {
         let key = (info.src, info.dst, info.id, info.proto);
-        let timeout = self.sysctl.int("ipfrag_time").max(1) as u64 * 1_000_000_000;
+        let timeout = self.sysctl.int(Global::IpfragTime).max(1) as u64 * 1_000_000_000;
         let queue = self.reassembly.queues.entry(key).or_insert_with(|| {
             ctx.queue.schedule(
                 ctx.now + timeout,

@@ -50,6 +50,14 @@ impl Host {
             self.send_on_link(ctx, dev, MacAddr::BROADCAST, packet);
             return;
         }
+        // The fast path: a connected entry sends without touching the neighbour state.
+        if let Some(entry) = self.neigh.get(&(dev, next_hop))
+            && entry.state.is_connected()
+            && let Some(mac) = entry.mac
+        {
+            self.send_on_link(ctx, dev, mac, packet);
+            return;
+        }
         let now = ctx.now;
         let parms = self.neigh_parms(dev, now);
         let entry = self

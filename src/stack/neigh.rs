@@ -119,6 +119,8 @@ pub struct NeighEntry {
     /// The pending timer, if any; `timer_gen` tells a live timer event from a stale one.
     pub timer: Option<SimTime>,
     pub timer_gen: u64,
+    /// The timer was (re)armed and no event carries it yet.
+    pub timer_unscheduled: bool,
 }
 
 /// What the host must do after an entry changed.
@@ -175,6 +177,7 @@ impl NeighEntry {
             queue: VecDeque::new(),
             timer: None,
             timer_gen: 0,
+            timer_unscheduled: false,
         }
     }
 
@@ -190,6 +193,7 @@ impl NeighEntry {
     fn arm(&mut self, at: SimTime) {
         self.timer = Some(at);
         self.timer_gen += 1;
+        self.timer_unscheduled = true;
     }
 
     fn disarm(&mut self) {

@@ -2,8 +2,6 @@
 //! combining `all` with the device, neighbour parameters with their file units, and the
 //! global keys the labs touch.
 
-use std::collections::BTreeMap;
-
 /// Per-device `net.ipv4.conf.*` keys lvsim models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ConfKey {
@@ -370,69 +368,113 @@ impl NeighParms {
     }
 }
 
-/// Host-wide `net.ipv4.*` keys (not per device), with their defaults.
-const GLOBAL_DEFAULTS: [(&str, &str); 17] = [
-    ("icmp_echo_ignore_all", "0"),
-    ("icmp_echo_ignore_broadcasts", "1"),
-    ("icmp_ratelimit", "1000"),
-    ("icmp_ratemask", "6168"),
-    ("ip_default_ttl", "64"),
-    ("ip_local_port_range", "32768\t60999"),
-    ("ip_nonlocal_bind", "0"),
-    ("ipfrag_time", "30"),
-    ("neigh.default.gc_interval", "30"),
-    ("neigh.default.gc_thresh1", "128"),
-    ("neigh.default.gc_thresh2", "512"),
-    ("neigh.default.gc_thresh3", "1024"),
-    ("tcp_fin_timeout", "60"),
-    ("tcp_retries2", "15"),
-    ("tcp_syn_retries", "6"),
-    ("tcp_synack_retries", "5"),
-    ("tcp_timestamps", "1"),
+/// Host-wide `net.ipv4.*` keys (not per device).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Global {
+    IcmpEchoIgnoreAll,
+    IcmpEchoIgnoreBroadcasts,
+    IcmpRatelimit,
+    IcmpRatemask,
+    IpDefaultTtl,
+    IpLocalPortRange,
+    IpNonlocalBind,
+    IpfragTime,
+    NeighGcInterval,
+    NeighGcThresh1,
+    NeighGcThresh2,
+    NeighGcThresh3,
+    TcpFinTimeout,
+    TcpRetries2,
+    TcpSynRetries,
+    TcpSynackRetries,
+    TcpTimestamps,
+}
+
+/// (key, name under net.ipv4, default as /proc/sys shows it), in `Global` order.
+const GLOBALS: [(Global, &str, &str); 17] = [
+    (Global::IcmpEchoIgnoreAll, "icmp_echo_ignore_all", "0"),
+    (
+        Global::IcmpEchoIgnoreBroadcasts,
+        "icmp_echo_ignore_broadcasts",
+        "1",
+    ),
+    (Global::IcmpRatelimit, "icmp_ratelimit", "1000"),
+    (Global::IcmpRatemask, "icmp_ratemask", "6168"),
+    (Global::IpDefaultTtl, "ip_default_ttl", "64"),
+    (
+        Global::IpLocalPortRange,
+        "ip_local_port_range",
+        "32768\t60999",
+    ),
+    (Global::IpNonlocalBind, "ip_nonlocal_bind", "0"),
+    (Global::IpfragTime, "ipfrag_time", "30"),
+    (Global::NeighGcInterval, "neigh.default.gc_interval", "30"),
+    (Global::NeighGcThresh1, "neigh.default.gc_thresh1", "128"),
+    (Global::NeighGcThresh2, "neigh.default.gc_thresh2", "512"),
+    (Global::NeighGcThresh3, "neigh.default.gc_thresh3", "1024"),
+    (Global::TcpFinTimeout, "tcp_fin_timeout", "60"),
+    (Global::TcpRetries2, "tcp_retries2", "15"),
+    (Global::TcpSynRetries, "tcp_syn_retries", "6"),
+    (Global::TcpSynackRetries, "tcp_synack_retries", "5"),
+    (Global::TcpTimestamps, "tcp_timestamps", "1"),
 ];
 
-/// Host-wide keys as the text `/proc/sys` shows.
+/// Host-wide keys: the text `/proc/sys` shows, and the first number of each for the
+/// packet paths (read per packet, so kept parsed).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GlobalSysctls(BTreeMap<&'static str, String>);
+pub struct GlobalSysctls {
+    text: [String; 17],
+    numbers: [i64; 17],
+}
+
+fn first_number(text: &str) -> i64 {
+    text.split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
 
 impl Default for GlobalSysctls {
     fn default() -> Self {
-        GlobalSysctls(
-            GLOBAL_DEFAULTS
-                .iter()
-                .map(|(k, v)| (*k, (*v).to_owned()))
-                .collect(),
-        )
+        let text: [String; 17] = std::array::from_fn(|i| GLOBALS[i].2.to_owned());
+        let numbers = std::array::from_fn(|i| first_number(&text[i]));
+        GlobalSysctls { text, numbers }
     }
 }
 
 impl GlobalSysctls {
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
+    fn index(name: &str) -> Option<usize> {
+        GLOBALS.iter().position(|(_, n, _)| *n == name)
+    }
+
+    /// The value as `/proc/sys` shows it, by name under `net.ipv4`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        Self::index(name).map(|i| self.text[i].as_str())
     }
 
     /// An integer key (the first number for multi-valued keys).
-    pub fn int(&self, key: &str) -> i64 {
-        self.get(key)
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
+    pub fn int(&self, key: Global) -> i64 {
+        self.numbers[key as usize]
     }
 
     /// Stores `value` if the key exists and the value has the right shape.
-    pub fn set(&mut self, key: &str, value: &str) -> Result<(), SysctlError> {
-        let slot = self.0.get_mut(key).ok_or(SysctlError::NoSuchKey)?;
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), SysctlError> {
+        let i = Self::index(name).ok_or(SysctlError::NoSuchKey)?;
         let words: Vec<&str> = value.split_whitespace().collect();
-        let expected = slot.split_whitespace().count();
+        let expected = self.text[i].split_whitespace().count();
         if words.len() != expected || words.iter().any(|w| w.parse::<i64>().is_err()) {
             return Err(SysctlError::InvalidValue);
         }
-        *slot = words.join("\t");
+        self.text[i] = words.join("\t");
+        self.numbers[i] = first_number(&self.text[i]);
         Ok(())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.0.iter().map(|(k, v)| (*k, v.as_str()))
+        GLOBALS
+            .iter()
+            .zip(&self.text)
+            .map(|((_, name, _), v)| (*name, v.as_str()))
     }
 }
 
@@ -506,7 +548,7 @@ mod tests {
     fn global_keys_validate_their_shape() {
         let mut g = GlobalSysctls::default();
         g.set("ip_default_ttl", "32").unwrap();
-        assert_eq!(g.int("ip_default_ttl"), 32);
+        assert_eq!(g.int(Global::IpDefaultTtl), 32);
         assert_eq!(g.set("ip_default_ttl", "x"), Err(SysctlError::InvalidValue));
         assert_eq!(g.set("nope", "1"), Err(SysctlError::NoSuchKey));
         g.set("ip_local_port_range", "1024 65000").unwrap();

@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 use super::ctx::Ctx;
 use super::host::{Host, HostEvent, RouteFailure};
 use super::iface::IfIndex;
+use super::sysctl::Global;
 use crate::explain;
 use crate::sim::{SimRng, SimTime};
 use crate::wire::icmp::{self, IcmpMessage};
@@ -845,9 +846,9 @@ impl Host {
             return;
         }
         let limit = match socket.state {
-            TcpState::SynSent => self.sysctl.int("tcp_syn_retries"),
-            TcpState::SynRecv => self.sysctl.int("tcp_synack_retries"),
-            _ => self.sysctl.int("tcp_retries2"),
+            TcpState::SynSent => self.sysctl.int(Global::TcpSynRetries),
+            TcpState::SynRecv => self.sysctl.int(Global::TcpSynackRetries),
+            _ => self.sysctl.int(Global::TcpRetries2),
         } as u32;
         let socket = self.tcp.socket_mut(id).expect("open");
         socket.retries += 1;

@@ -129,6 +129,25 @@ pub fn build(meta: &Ipv4Meta, message: IcmpMessage, payload: &[u8]) -> Packet {
     packet
 }
 
+/// Turns an echo request datagram (20-byte IP header) into its reply in place: addresses,
+/// TTL, ID and type change, both checksums are recomputed, the data is kept as is.
+pub fn echo_request_to_reply(datagram: &mut [u8], meta: &Ipv4Meta) {
+    datagram[1] = meta.tos;
+    datagram[4..6].copy_from_slice(&meta.id.to_be_bytes());
+    datagram[6..8].copy_from_slice(&(if meta.dont_fragment { 0x4000u16 } else { 0 }).to_be_bytes());
+    datagram[8] = meta.ttl;
+    datagram[12..16].copy_from_slice(&meta.src.octets());
+    datagram[16..20].copy_from_slice(&meta.dst.octets());
+    ipv4::refresh_checksum(datagram);
+    let l4 = &mut datagram[ipv4::IPV4_HEADER_LEN..];
+    l4[0] = TYPE_ECHO_REPLY;
+    l4[1] = 0;
+    l4[2] = 0;
+    l4[3] = 0;
+    let sum = ipv4::checksum(l4);
+    l4[2..4].copy_from_slice(&sum.to_be_bytes());
+}
+
 /// What an ICMP error quotes of the offending datagram: its header and up to 8 bytes of
 /// payload, the minimum RFC 792 asks for (Linux quotes more, up to 576 bytes in total).
 pub fn quote(datagram: &[u8], header_len: usize) -> &[u8] {
@@ -185,6 +204,33 @@ mod tests {
             assert_eq!(parsed, msg);
             assert!(parsed.is_error());
         }
+    }
+
+    #[test]
+    fn an_echo_request_turns_into_its_reply_in_place() {
+        let request = build(
+            &meta(),
+            IcmpMessage::EchoRequest { id: 9, seq: 4 },
+            b"payload!",
+        );
+        let mut bytes = request.data().to_vec();
+        let reply_meta = Ipv4Meta {
+            src: meta().dst,
+            dst: meta().src,
+            id: 77,
+            ttl: 64,
+            ..meta()
+        };
+        echo_request_to_reply(&mut bytes, &reply_meta);
+        let expected = build(
+            &Ipv4Meta {
+                dont_fragment: true,
+                ..reply_meta
+            },
+            IcmpMessage::EchoReply { id: 9, seq: 4 },
+            b"payload!",
+        );
+        assert_eq!(bytes, expected.data());
     }
 
     #[test]

@@ -176,9 +176,9 @@ fn show(host: &Host, all: bool, name: Option<&str>) -> Result<Vec<String>, Strin
         if !all && name.is_none() && !iface.admin_up {
             continue;
         }
-        let mut labels: Vec<&str> = vec![iface.name.as_str()];
+        let mut labels: Vec<&str> = vec![&*iface.name];
         for a in &iface.addrs {
-            if a.label != iface.name && !labels.contains(&a.label.as_str()) {
+            if *a.label != *iface.name && !labels.contains(&a.label.as_str()) {
                 labels.push(&a.label);
             }
         }
@@ -230,7 +230,7 @@ fn block(host: &Host, index: usize, iface: &Iface, label: &str, lines: &mut Vec<
         IfKind::Ethernet => format!("        ether {}  txqueuelen 1000  (Ethernet)", iface.mac),
         IfKind::Tunnel => "        tunnel   txqueuelen 1000  (IPIP Tunnel)".to_owned(),
     });
-    if label == iface.name {
+    if *label == *iface.name {
         let c = &host.ifaces[index].counters;
         lines.push(format!(
             "        RX packets {}  bytes {} ({})",

@@ -519,7 +519,7 @@ fn show_links(host: &Host, dev: Option<&str>, with_addrs: bool) -> Result<Vec<St
         let name = if iface.kind == IfKind::Tunnel {
             format!("{}@NONE", iface.name)
         } else {
-            iface.name.clone()
+            iface.name.to_string()
         };
         let mode = if with_addrs { "" } else { " mode DEFAULT" };
         lines.push(format!(

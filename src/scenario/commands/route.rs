@@ -207,7 +207,7 @@ pub fn show(host: &Host) -> Vec<String> {
         }
         let iface = r
             .dev
-            .map_or("-".to_owned(), |d| host.ifaces[d].name.clone());
+            .map_or("-".to_owned(), |d| host.ifaces[d].name.to_string());
         lines.push(format!(
             "{:<15} {:<15} {:<15} {:<5} {:<6} {:<2} {:>7} {}",
             r.dst.to_string(),

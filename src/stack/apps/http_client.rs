@@ -204,7 +204,7 @@ impl HttpClient {
         host.tcp_close(ctx, socket);
         match self.mode {
             HttpMode::Curl { head, .. } => {
-                if ctx.explaining() {
+                if ctx.trace.wants_output() {
                     let text = if head {
                         format!("{}\r\n", response.headers)
                     } else {
@@ -265,7 +265,7 @@ impl HttpClient {
             host.tcp_close(ctx, socket);
         }
         if let HttpMode::Ab { concurrency, .. } = self.mode
-            && ctx.explaining()
+            && ctx.trace.wants_output()
         {
             for line in self.ab_summary(ctx.now, concurrency) {
                 ctx.output(line);

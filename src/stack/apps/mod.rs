@@ -108,7 +108,7 @@ pub struct AppSlot {
 #[macro_export]
 macro_rules! say {
     ($ctx:expr, $($arg:tt)*) => {
-        if $ctx.explaining() {
+        if $ctx.trace.wants_output() {
             let text = format!($($arg)*);
             $ctx.output(text);
         }

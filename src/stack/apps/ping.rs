@@ -47,6 +47,8 @@ pub struct Ping {
     rtt_max: u64,
     rtt_sum: u128,
     rtt_sum_sq: u128,
+    /// The echo data, kept between probes (only the timestamp changes).
+    data: Vec<u8>,
     done: bool,
 }
 
@@ -66,27 +68,32 @@ impl Ping {
             rtt_max: 0,
             rtt_sum: 0,
             rtt_sum_sq: 0,
+            data: Vec::new(),
             done: false,
         }
     }
 
     /// The echo data: a timeval (16 bytes) when there is room, then the bytes 0x10, 0x11, …
-    fn payload(&self, now: SimTime) -> Vec<u8> {
-        let mut data: Vec<u8> = (0..self.opts.size)
-            .map(|i| (i + 0x10 - 16 * (self.opts.size >= 16) as usize) as u8)
-            .collect();
-        if self.opts.size >= 16 {
+    fn refresh_payload(&mut self, now: SimTime) {
+        let size = self.opts.size;
+        if self.data.len() != size {
+            let pattern_start = if size >= 16 { 16 } else { 0 };
+            self.data = (0..size)
+                .map(|i| (i + 0x10 - pattern_start) as u8)
+                .collect();
+        }
+        if size >= 16 {
             let secs = now.ns() / 1_000_000_000;
             let usecs = (now.ns() % 1_000_000_000) / 1_000;
-            data[..8].copy_from_slice(&secs.to_le_bytes());
-            data[8..16].copy_from_slice(&usecs.to_le_bytes());
+            self.data[..8].copy_from_slice(&secs.to_le_bytes());
+            self.data[8..16].copy_from_slice(&usecs.to_le_bytes());
         }
-        data
     }
 
     fn send(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
         let seq = (self.sent + 1) as u16;
-        let payload = self.payload(ctx.now);
+        self.refresh_payload(ctx.now);
+        let payload = &self.data;
         let (id, size, dst) = (self.id, self.opts.size, self.opts.dst);
         let result = host.route_and_send(
             ctx,
@@ -104,7 +111,7 @@ impl Ping {
                     dont_fragment: IPV4_HEADER_LEN + 8 + size
                         <= host.ifaces[route.dev].mtu as usize,
                 };
-                icmp::build(&meta, IcmpMessage::EchoRequest { id, seq }, &payload)
+                icmp::build(&meta, IcmpMessage::EchoRequest { id, seq }, payload)
             },
         );
         if let Err(failure) = result {
@@ -144,7 +151,7 @@ impl Ping {
         let report = &mut ctx.trace.apps[me.report];
         report.ok = self.received as u64;
         report.failed = (self.sent - self.received) as u64;
-        if ctx.explaining() {
+        if ctx.trace.wants_output() {
             for line in self.summary() {
                 ctx.output(line);
             }
