@@ -143,8 +143,9 @@ fn explain(host: &str, ip: Ipv4Addr, reason: &ClaimReason) -> String {
             iface,
             rule,
         } => format!(
-            "{host} answered who-has {ip} on {iface} although the address is on {location}, because {} answers for any local address; set net.ipv4.conf.all.arp_ignore=1 on {host}",
-            rule.describe(iface)
+            "{host} answered who-has {ip} on {iface} although the address is on {location}, because {} {}; set net.ipv4.conf.all.arp_ignore=1 on {host}",
+            rule.describe(iface),
+            crate::stack::arp::why_arp_ignore_answers(rule.value)
         ),
         ClaimReason::AnnouncedSource {
             location,

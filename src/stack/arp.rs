@@ -17,6 +17,17 @@ use crate::wire::MacAddr;
 use crate::wire::arp::{ArpRepr, OP_REPLY, OP_REQUEST};
 use crate::wire::ethernet::EthHeader;
 
+/// What an arp_ignore value lets through, for explaining a reply the lab did not want.
+pub fn why_arp_ignore_answers(value: i32) -> &'static str {
+    match value {
+        3 => {
+            "answers for every address whose scope is not host (an address added without `scope host` has scope global)"
+        }
+        4..=7 => "is reserved and behaves like 0: it answers for any local address",
+        _ => "answers for any local address",
+    }
+}
+
 /// Why a source address failed `fib_validate_source` (used by ARP and IP input).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceCheck {
@@ -275,17 +286,18 @@ impl Host {
             NudState::Stale,
             flags,
             true,
-            "from the request it answers",
+            "learned from a request for its own address, which overrides the entry whatever locktime says",
         );
         if !self.ifaces[dev].has_addr(arp.tpa) {
             explain!(
                 ctx,
-                "{} answers who-has {} on {} although the address is on {}: {} answers for any local address",
+                "{} answers who-has {} on {} although the address is on {}: {} {}",
                 self.name,
                 arp.tpa,
                 self.ifaces[dev].name,
                 self.describe_location(arp.tpa),
-                eff.describe(&self.ifaces[dev].name)
+                eff.describe(&self.ifaces[dev].name),
+                why_arp_ignore_answers(eff.value)
             );
         }
         self.send_reply(ctx, dev, arp, eff);
@@ -319,6 +331,16 @@ impl Host {
     /// "Update our ARP tables": an existing entry follows the locktime rule; a new one is
     /// made only under arp_accept for a gratuitous ARP or a reply.
     fn update_from_arp(&mut self, ctx: &mut Ctx, dev: IfIndex, eth: &EthHeader, arp: &ArpRepr) {
+        if self.is_local(arp.spa) {
+            explain!(
+                ctx,
+                "{} learns nothing from this ARP: its sender {} is one of {}'s own addresses (a martian source to the kernel)",
+                self.name,
+                arp.spa,
+                self.name
+            );
+            return;
+        }
         let exists = self.neigh.contains_key(&(dev, arp.spa));
         let accept = self.arp_accept(dev, arp.spa);
         let garp = (exists || accept) && self.is_gratuitous(arp);

@@ -5,6 +5,7 @@ use std::net::Ipv4Addr;
 
 use super::args::{Args, parse_prefix};
 use super::route::{self, RouteSpec};
+use crate::scenario::shell::Word;
 use crate::scenario::source::Diagnostic;
 use crate::stack::addr::{IfAddr, Scope, mask};
 use crate::stack::ctx::Ctx;
@@ -201,6 +202,18 @@ fn neigh_flush_dev(args: &mut Args) -> Result<Option<String>, Diagnostic> {
     Ok(dev)
 }
 
+/// iproute2's wording for an address it cannot read, with what lvsim accepts.
+fn prefix_error(args: &Args, word: &Word, why: String) -> Diagnostic {
+    args.error_at(
+        word,
+        format!(
+            "Error: any valid prefix is expected rather than \"{}\".",
+            word.text
+        ),
+    )
+    .with_help(why)
+}
+
 fn parse_addr_add(args: &mut Args) -> Result<IpCommand, Diagnostic> {
     let mut local = None;
     let mut dev: Option<String> = None;
@@ -241,8 +254,7 @@ fn parse_addr_add(args: &mut Args) -> Result<IpCommand, Diagnostic> {
     let Some(local_word) = local else {
         return Err(args.missing("the address"));
     };
-    let (ip, len) =
-        parse_prefix(local_word).map_err(|m| args.error_at(local_word, format!("Error: {m}")))?;
+    let (ip, len) = parse_prefix(local_word).map_err(|m| prefix_error(args, local_word, m))?;
     let Some(dev) = dev else {
         return Err(args.error_whole("Not enough information: \"dev\" argument is required."));
     };
@@ -275,8 +287,7 @@ fn parse_addr_add(args: &mut Args) -> Result<IpCommand, Diagnostic> {
 
 fn parse_addr_del(args: &mut Args) -> Result<IpCommand, Diagnostic> {
     let word = args.expect("the address")?;
-    let (local, prefix_len) =
-        parse_prefix(word).map_err(|m| args.error_at(word, format!("Error: {m}")))?;
+    let (local, prefix_len) = parse_prefix(word).map_err(|m| prefix_error(args, word, m))?;
     let dev = dev_arg(args, "ip addr del")?;
     Ok(IpCommand::AddrDel {
         dev,
@@ -327,8 +338,7 @@ fn parse_route_spec(args: &mut Args) -> Result<RouteSpec, Diagnostic> {
     let (dst, prefix_len) = if target.text == "default" {
         (Ipv4Addr::UNSPECIFIED, 0)
     } else {
-        let (ip, len) =
-            parse_prefix(target).map_err(|m| args.error_at(target, format!("Error: {m}")))?;
+        let (ip, len) = parse_prefix(target).map_err(|m| prefix_error(args, target, m))?;
         (ip, len.unwrap_or(32))
     };
     let mut spec = RouteSpec {
