@@ -47,7 +47,7 @@ pub struct Iface {
     pub mac: MacAddr,
     /// `ip link set up` / `ifconfig up`.
     pub admin_up: bool,
-    pub mtu: u16,
+    pub mtu: u32,
     pub addrs: Vec<IfAddr>,
     pub conf: DevConf,
     pub neigh_parms: NeighParms,
@@ -68,7 +68,7 @@ impl Iface {
             mac,
             admin_up: kind == IfKind::Loopback,
             mtu: match kind {
-                IfKind::Loopback => 65535,
+                IfKind::Loopback => 65536,
                 IfKind::Ethernet => 1500,
                 IfKind::Tunnel => 1480,
             },

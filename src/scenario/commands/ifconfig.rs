@@ -27,7 +27,7 @@ pub struct IfconfigSet {
     pub netmask: Option<u8>,
     pub broadcast: Option<Ipv4Addr>,
     pub up: Option<bool>,
-    pub mtu: Option<u16>,
+    pub mtu: Option<u32>,
 }
 
 const ACCEPTED: &str = "ifconfig [-a] [IF], ifconfig IF[:N] [ADDR[/LEN]] [netmask MASK] [broadcast ADDR] [mtu N] [up|down]";

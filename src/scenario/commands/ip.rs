@@ -35,7 +35,7 @@ pub enum IpCommand {
     LinkSet {
         dev: String,
         up: Option<bool>,
-        mtu: Option<u16>,
+        mtu: Option<u32>,
     },
     LinkShow {
         dev: Option<String>,
@@ -305,7 +305,7 @@ fn parse_link_set(args: &mut Args) -> Result<IpCommand, Diagnostic> {
             "dev" => dev = Some(args.expect("the device name")?.text.clone()),
             "up" => up = Some(true),
             "down" => up = Some(false),
-            "mtu" => mtu = Some(args.number::<u16>("MTU")?),
+            "mtu" => mtu = Some(args.number::<u32>("MTU")?),
             name if dev.is_none() => dev = Some(name.to_owned()),
             other => {
                 return Err(args
@@ -532,8 +532,13 @@ fn show_links(host: &Host, dev: Option<&str>, with_addrs: bool) -> Result<Vec<St
             iface.name.to_string()
         };
         let mode = if with_addrs { "" } else { " mode DEFAULT" };
+        let qdisc = match (iface.kind, iface.admin_up) {
+            (IfKind::Ethernet, true) => "fq_codel",
+            (IfKind::Loopback, true) => "noqueue",
+            _ => "noop",
+        };
         lines.push(format!(
-            "{}: {name}: {flags} mtu {} qdisc noqueue state {state}{mode} group default qlen 1000",
+            "{}: {name}: {flags} mtu {} qdisc {qdisc} state {state}{mode} group default qlen 1000",
             index + 1,
             iface.mtu
         ));
