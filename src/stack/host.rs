@@ -325,14 +325,8 @@ impl Host {
     pub fn power_off(&mut self, ctx: &mut Ctx) {
         self.powered_off = true;
         self.web.running = None;
-        let running: Vec<_> = self
-            .apps
-            .iter()
-            .filter(|s| s.running)
-            .map(|s| s.me)
-            .collect();
-        for me in running {
-            self.finish_program(ctx, me);
+        for slot in 0..self.apps.len() {
+            self.kill_program(ctx, slot);
         }
     }
 

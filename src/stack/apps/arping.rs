@@ -5,7 +5,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::{AppRef, Program, millis, upper_mac};
+use super::{AppRef, Program, Tally, millis, upper_mac};
 use crate::diagnosis::{ArpClaim, ClaimReason};
 use crate::say;
 use crate::sim::SimTime;
@@ -172,17 +172,6 @@ impl Arping {
             return;
         }
         self.done = true;
-        let report = &mut ctx.trace.apps[me.report];
-        match self.opts.mode {
-            ArpingMode::Unsolicited | ArpingMode::Advert => report.ok = self.sent as u64,
-            ArpingMode::Dad => {
-                (report.ok, report.failed) = if self.received == 0 { (1, 0) } else { (0, 1) }
-            }
-            ArpingMode::Probe => {
-                report.ok = self.received as u64;
-                report.failed = self.sent.saturating_sub(self.received) as u64;
-            }
-        }
         say!(
             ctx,
             "Sent {} probes ({} broadcast(s))",
@@ -195,7 +184,7 @@ impl Arping {
             String::new()
         };
         say!(ctx, "Received {} response(s){extra}", self.received);
-        host.finish_program(ctx, me);
+        host.finish_program(ctx, me, self.tally());
     }
 }
 
@@ -204,13 +193,40 @@ impl Program for Arping {
         "arping"
     }
 
+    /// Probes count the replies; -U/-A count what was sent (no reply is expected); -D is ok
+    /// when nobody else answered for the address.
+    fn tally(&self) -> Tally {
+        let (ok, failed) = match self.opts.mode {
+            ArpingMode::Unsolicited | ArpingMode::Advert => (self.sent as u64, 0),
+            ArpingMode::Dad => {
+                if self.received == 0 {
+                    (1, 0)
+                } else {
+                    (0, 1)
+                }
+            }
+            ArpingMode::Probe => (
+                self.received as u64,
+                self.sent.saturating_sub(self.received) as u64,
+            ),
+        };
+        Tally {
+            ok,
+            failed,
+            ..Tally::default()
+        }
+    }
+
     fn start(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
         self.begin = ctx.now;
         if let Err(message) = self.setup(host) {
             say!(ctx, "{message}");
             self.done = true;
-            ctx.trace.apps[me.report].failed = 1;
-            host.finish_program(ctx, me);
+            let tally = Tally {
+                failed: 1,
+                ..Tally::default()
+            };
+            host.finish_program(ctx, me, tally);
             return;
         }
         let dev_name = host.ifaces[self.dev].name.clone();

@@ -4,7 +4,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::{AppRef, Program};
+use super::{AppRef, Program, Tally};
 use crate::diagnosis::{ArpClaim, ClaimReason};
 use crate::say;
 use crate::stack::ctx::Ctx;
@@ -38,6 +38,8 @@ pub struct Arpspoof {
     attempts: u32,
     sent: u64,
     cleanup_rounds: u32,
+    /// It could not start (no interface, or the target did not resolve).
+    failed: bool,
     done: bool,
 }
 
@@ -61,6 +63,7 @@ impl Arpspoof {
             attempts: 0,
             sent: 0,
             cleanup_rounds: 0,
+            failed: false,
             done: false,
         }
     }
@@ -104,9 +107,9 @@ impl Arpspoof {
         if let Some(ip) = self.unresolved(host) {
             if self.attempts >= RESOLVE_ATTEMPTS {
                 say!(ctx, "arpspoof: couldn't arp for host {ip}");
-                ctx.trace.apps[me.report].failed = 1;
+                self.failed = true;
                 self.done = true;
-                host.finish_program(ctx, me);
+                host.finish_program(ctx, me, self.tally());
                 return;
             }
             self.attempts += 1;
@@ -138,7 +141,6 @@ impl Arpspoof {
         if self.opts.reverse {
             self.send_reply(host, ctx, mac, target, self.host_mac, self.opts.host, true);
         }
-        ctx.trace.apps[me.report].ok = self.sent;
         host.program_timer(ctx, me, 2 * SECOND, TIMER_SPOOF);
     }
 
@@ -183,7 +185,7 @@ impl Arpspoof {
     fn cleanup_round(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
         if self.cleanup_rounds >= 5 {
             self.done = true;
-            host.finish_program(ctx, me);
+            host.finish_program(ctx, me, self.tally());
             return;
         }
         self.cleanup_rounds += 1;
@@ -221,6 +223,15 @@ impl Program for Arpspoof {
         "arpspoof"
     }
 
+    /// ok counts the replies sent (spoofed and, during cleanup, corrective).
+    fn tally(&self) -> Tally {
+        Tally {
+            ok: self.sent,
+            failed: self.failed as u64,
+            ..Tally::default()
+        }
+    }
+
     fn start(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
         let dev = match &self.opts.iface {
             Some(name) => host.iface_index(name),
@@ -232,9 +243,9 @@ impl Program for Arpspoof {
         };
         let Some(dev) = dev.filter(|&d| host.ifaces[d].uses_arp()) else {
             say!(ctx, "arpspoof: couldn't determine the interface (use -i)");
-            ctx.trace.apps[me.report].failed = 1;
+            self.failed = true;
             self.done = true;
-            host.finish_program(ctx, me);
+            host.finish_program(ctx, me, self.tally());
             return;
         };
         self.dev = dev;

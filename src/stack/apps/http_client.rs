@@ -1,12 +1,13 @@
 //! HTTP clients: `curl URL` (one request; `-s`, `-I`, `-m`, `--connect-timeout`) and
 //! `ab -n N -c C URL` (ApacheBench: HTTP/1.0, C connections at a time).
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use rustc_hash::FxHashMap;
 
 use super::web_server::served_by;
-use super::{AppRef, Program};
+use super::{AppRef, Program, Tally};
 use crate::say;
 use crate::sim::SimTime;
 use crate::stack::ctx::Ctx;
@@ -92,6 +93,8 @@ pub struct HttpClient {
     begin: SimTime,
     server_software: Option<String>,
     non_2xx: u32,
+    served: BTreeMap<String, u64>,
+    aborted: bool,
     done: bool,
 }
 
@@ -107,6 +110,8 @@ impl HttpClient {
             begin: SimTime::ZERO,
             server_software: None,
             non_2xx: 0,
+            served: BTreeMap::new(),
+            aborted: false,
             done: false,
         }
     }
@@ -196,10 +201,8 @@ impl HttpClient {
                 .split("\r\n")
                 .find_map(|l| l.strip_prefix("Server: ").map(str::to_owned));
         }
-        let report = &mut ctx.trace.apps[me.report];
-        report.ok += 1;
         if let Some(server) = served_by(&response.body) {
-            *report.served_by.entry(server).or_default() += 1;
+            *self.served.entry(server).or_default() += 1;
         }
         host.tcp_close(ctx, socket);
         match self.mode {
@@ -234,7 +237,6 @@ impl HttpClient {
 
     fn connect_failed(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef, errno: &str) {
         self.failed += 1;
-        ctx.trace.apps[me.report].failed += 1;
         let elapsed = ctx.now.since(self.begin) / 1_000_000;
         if self.is_curl() {
             say!(
@@ -249,8 +251,8 @@ impl HttpClient {
                 "apr_socket_connect(): {errno} ({})",
                 errno_number(errno)
             );
-            let remaining = self.total() - self.completed - self.failed;
-            ctx.trace.apps[me.report].failed += remaining as u64;
+            // ab gives up on the first failed connect: the requests it never made fail too.
+            self.aborted = true;
         }
         self.finish(host, ctx, me);
     }
@@ -271,7 +273,7 @@ impl HttpClient {
                 ctx.output(line);
             }
         }
-        host.finish_program(ctx, me);
+        host.finish_program(ctx, me, self.tally());
     }
 
     fn ab_summary(&self, now: SimTime, concurrency: u32) -> Vec<String> {
@@ -315,6 +317,19 @@ fn errno_number(errno: &str) -> u32 {
 }
 
 impl Program for HttpClient {
+    fn tally(&self) -> Tally {
+        let failed = if self.aborted {
+            self.total() - self.completed
+        } else {
+            self.failed
+        };
+        Tally {
+            ok: self.completed as u64,
+            failed: failed as u64,
+            served_by: self.served.clone(),
+        }
+    }
+
     fn name(&self) -> &'static str {
         if self.is_curl() { "curl" } else { "ab" }
     }
@@ -362,7 +377,6 @@ impl Program for HttpClient {
         };
         say!(ctx, "{message}");
         self.failed += 1;
-        ctx.trace.apps[me.report].failed += 1;
         self.finish(host, ctx, me);
     }
 
@@ -433,7 +447,6 @@ impl HttpClient {
     ) {
         self.exchanges.remove(&socket);
         self.failed += 1;
-        ctx.trace.apps[me.report].failed += 1;
         match self.mode {
             HttpMode::Curl { .. } => {
                 say!(ctx, "curl: (56) Recv failure: {why}");

@@ -8,6 +8,7 @@ pub mod http_client;
 pub mod ping;
 pub mod web_server;
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use super::ctx::Ctx;
@@ -45,10 +46,21 @@ pub struct EchoError {
     pub message: IcmpMessage,
 }
 
-/// A program. Every hook but `start` has a do-nothing default.
+/// How a program fared: what the report's `apps[]` entry shows once it has ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub ok: u64,
+    pub failed: u64,
+    /// Which host served each successful HTTP request.
+    pub served_by: BTreeMap<String, u64>,
+}
+
+/// A program. Every hook but `start` and `tally` has a do-nothing default.
 pub trait Program {
     /// The command name (`ping`), for `pkill`.
     fn name(&self) -> &'static str;
+    /// The counts so far (written to the report when the program ends).
+    fn tally(&self) -> Tally;
     fn start(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef);
     fn timer(&mut self, _host: &mut Host, _ctx: &mut Ctx, _me: AppRef, _token: u64) {}
     fn tcp(
@@ -93,7 +105,7 @@ pub trait Program {
     }
     /// SIGTERM (`pkill NAME`); the default ends the program at once.
     fn terminate(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
-        host.finish_program(ctx, me);
+        host.finish_program(ctx, me, self.tally());
     }
 }
 
@@ -154,12 +166,26 @@ impl Host {
         result
     }
 
-    /// A program ends (its report keeps its counts).
-    pub fn finish_program(&mut self, ctx: &mut Ctx, me: AppRef) {
+    /// A program ends: its counts go to the report (a program still running at the end of
+    /// the run reports ok = failed = 0, as design.md specifies).
+    pub fn finish_program(&mut self, ctx: &mut Ctx, me: AppRef, tally: Tally) {
         if let Some(slot) = self.apps.get_mut(me.slot) {
             slot.running = false;
         }
-        ctx.trace.apps[me.report].finished = Some(ctx.now);
+        let report = &mut ctx.trace.apps[me.report];
+        report.ok = tally.ok;
+        report.failed = tally.failed;
+        report.served_by = tally.served_by;
+        report.finished = Some(ctx.now);
+    }
+
+    /// Ends a program at once with its counts so far (SIGKILL, power off).
+    pub(crate) fn kill_program(&mut self, ctx: &mut Ctx, slot: usize) {
+        let me = self.apps[slot].me;
+        self.with_program(slot, |program, host| {
+            let tally = program.tally();
+            host.finish_program(ctx, me, tally);
+        });
     }
 
     pub(crate) fn app_timer(&mut self, ctx: &mut Ctx, slot: usize, token: u64) {
@@ -182,7 +208,7 @@ impl Host {
         for &slot in &slots {
             let me = self.apps[slot].me;
             if kill {
-                self.finish_program(ctx, me);
+                self.kill_program(ctx, slot);
             } else {
                 self.with_program(slot, |program, host| program.terminate(host, ctx, me));
             }

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use rustc_hash::FxHashMap;
 
-use super::{AppRef, EchoError, EchoReply, Program, millis};
+use super::{AppRef, EchoError, EchoReply, Program, Tally, millis};
 use crate::say;
 use crate::sim::SimTime;
 use crate::stack::ctx::Ctx;
@@ -116,7 +116,7 @@ impl Ping {
         );
         if let Err(failure) = result {
             say!(ctx, "ping: connect: {}", failure.errno_text());
-            host.finish_program(ctx, me);
+            host.finish_program(ctx, me, self.tally());
             self.done = true;
             return;
         }
@@ -148,15 +148,12 @@ impl Ping {
             return;
         }
         self.done = true;
-        let report = &mut ctx.trace.apps[me.report];
-        report.ok = self.received as u64;
-        report.failed = (self.sent - self.received) as u64;
         if ctx.trace.wants_output() {
             for line in self.summary() {
                 ctx.output(line);
             }
         }
-        host.finish_program(ctx, me);
+        host.finish_program(ctx, me, self.tally());
     }
 
     fn summary(&self) -> Vec<String> {
@@ -197,6 +194,14 @@ impl Ping {
 impl Program for Ping {
     fn name(&self) -> &'static str {
         "ping"
+    }
+
+    fn tally(&self) -> Tally {
+        Tally {
+            ok: self.received as u64,
+            failed: (self.sent - self.received) as u64,
+            ..Tally::default()
+        }
     }
 
     fn start(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
@@ -269,7 +274,6 @@ impl Program for Ping {
         self.rtt_max = self.rtt_max.max(rtt);
         self.rtt_sum += rtt as u128;
         self.rtt_sum_sq += (rtt as u128) * (rtt as u128);
-        ctx.trace.apps[me.report].ok = self.received as u64;
         say!(
             ctx,
             "{} bytes from {}: icmp_seq={} ttl={} time={} ms",
