@@ -151,24 +151,27 @@ fn print_stats(result: &RunResult) {
     }
 }
 
+/// Runs `f` on each scenario named on the command line. The exit code is the worst of:
+/// 2 if one does not load (or `f` reports bad input), 1 if `f` says it found a problem.
+fn for_each_scenario(
+    args: &[String],
+    mut f: impl FnMut(&Scenario) -> Result<bool, Diagnostic>,
+) -> i32 {
+    let mut code = EXIT_OK;
+    for arg in args {
+        match load_scenario(arg).and_then(|s| f(&s)) {
+            Ok(true) => {}
+            Ok(false) => code = code.max(EXIT_FAILED),
+            Err(e) => code = code.max(report_error(&e)),
+        }
+    }
+    code
+}
+
 /// `lvsim check`: runs each scenario and prints PASS/FAIL per expectation.
 pub fn check(scenarios: &[String]) -> i32 {
-    let mut code = EXIT_OK;
-    for arg in scenarios {
-        let scenario = match load_scenario(arg) {
-            Ok(s) => s,
-            Err(e) => {
-                code = report_error(&e);
-                continue;
-            }
-        };
-        let result = match run::run(&scenario, RunOptions::default()) {
-            Ok(r) => r,
-            Err(e) => {
-                code = report_error(&e);
-                continue;
-            }
-        };
+    for_each_scenario(scenarios, |scenario| {
+        let result = run::run(scenario, RunOptions::default())?;
         let name = &scenario.source.name;
         for o in &result.outcomes {
             let verdict = if o.passed { "PASS" } else { "FAIL" };
@@ -184,42 +187,23 @@ pub fn check(scenarios: &[String]) -> i32 {
             "{name}: {} passed, {failed} failed",
             result.outcomes.len() - failed
         );
-        if let Some(message) = result.runaway_message(run::DEFAULT_MAX_EVENTS) {
+        let runaway = result.runaway_message(run::DEFAULT_MAX_EVENTS);
+        if let Some(message) = &runaway {
             eprintln!("{name}: {message}");
         }
-        if (failed > 0 || result.runaway_message(run::DEFAULT_MAX_EVENTS).is_some())
-            && code == EXIT_OK
-        {
-            code = EXIT_FAILED;
-        }
-    }
-    code
+        Ok(failed == 0 && runaway.is_none())
+    })
 }
 
 /// `lvsim lint`: static diagnosis of each lab's configuration.
 pub fn lint(scenarios: &[String]) -> i32 {
-    let mut code = EXIT_OK;
-    for arg in scenarios {
-        let scenario = match load_scenario(arg) {
-            Ok(s) => s,
-            Err(e) => {
-                code = report_error(&e);
-                continue;
-            }
-        };
-        match crate::lint::lint(&scenario) {
-            Ok(findings) => {
-                for f in &findings {
-                    println!("{}: {}", scenario.source.name, f);
-                }
-                if !findings.is_empty() && code == EXIT_OK {
-                    code = EXIT_FAILED;
-                }
-            }
-            Err(e) => code = report_error(&e),
+    for_each_scenario(scenarios, |scenario| {
+        let findings = crate::lint::lint(scenario)?;
+        for f in &findings {
+            println!("{}: {f}", scenario.source.name);
         }
-    }
-    code
+        Ok(findings.is_empty())
+    })
 }
 
 /// `lvsim list`: the shipped labs with their titles.

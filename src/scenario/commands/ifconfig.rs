@@ -104,14 +104,7 @@ fn apply(host: &mut Host, ctx: &mut Ctx, set: &IfconfigSet) -> Result<(), String
     let alias = set.name.contains(':');
     if let Some((ip, len)) = set.addr {
         let prefix_len = len.or(set.netmask).unwrap_or_else(|| classful_prefix(ip));
-        if let Some(old) = host.ifaces[dev]
-            .addrs
-            .iter()
-            .find(|a| a.label == set.name)
-            .map(|a| a.local)
-        {
-            let _ = host.del_address(dev, old, None);
-        }
+        remove_label(host, dev, &set.name);
         let mut addr = IfAddr::with_broadcast(ip, prefix_len, &set.name);
         if let Some(b) = set.broadcast {
             addr.broadcast = Some(b);
@@ -132,19 +125,23 @@ fn apply(host: &mut Host, ctx: &mut Ctx, set: &IfconfigSet) -> Result<(), String
     }
     match (set.up, alias) {
         (Some(up), false) => host.set_link(ctx, dev, up),
-        (Some(false), true) => {
-            if let Some(old) = host.ifaces[dev]
-                .addrs
-                .iter()
-                .find(|a| a.label == set.name)
-                .map(|a| a.local)
-            {
-                let _ = host.del_address(dev, old, None);
-            }
-        }
+        (Some(false), true) => remove_label(host, dev, &set.name),
         _ => {}
     }
     Ok(())
+}
+
+/// Removes the address an alias label names (setting a label's address replaces it;
+/// `ifconfig eth0:2 down` deletes it).
+fn remove_label(host: &mut Host, dev: usize, label: &str) {
+    if let Some(old) = host.ifaces[dev]
+        .addrs
+        .iter()
+        .find(|a| a.label == label)
+        .map(|a| a.local)
+    {
+        let _ = host.del_address(dev, old, None);
+    }
 }
 
 /// `ifconfig eth0 netmask M` / `broadcast B` on an existing address.

@@ -341,16 +341,8 @@ fn parse_route_spec(args: &mut Args) -> Result<RouteSpec, Diagnostic> {
         let (ip, len) = parse_prefix(target).map_err(|m| prefix_error(args, target, m))?;
         (ip, len.unwrap_or(32))
     };
-    let mut spec = RouteSpec {
-        dst,
-        prefix_len,
-        gateway: None,
-        dev: None,
-        src: None,
-        metric: None,
-        scope: None,
-        kind,
-    };
+    let mut spec = RouteSpec::new(dst, prefix_len);
+    spec.kind = kind;
     while let Some(word) = args.take() {
         match word.text.as_str() {
             "via" => spec.gateway = Some(args.ipv4("the gateway")?),

@@ -39,6 +39,11 @@ pub struct ScriptCommand {
 /// Every command name lvsim knows, for "command not found" help.
 pub const KNOWN: &str = "ip, ifconfig, route, arp, sysctl, echo, cat, ifup, ifdown, modprobe, systemctl, service, ping, curl, ab, arping, arpspoof, kill, pkill, killall, poweroff, yum, apt-get";
 
+/// An error for a command lvsim knows of but does not run (yet), at the command's name.
+fn not_simulated(source: &Source, line: &CommandLine, message: &str, help: &str) -> Diagnostic {
+    source.error(line.words[0].span, message).with_help(help)
+}
+
 /// Parses one command line.
 pub fn parse(line: CommandLine, source: &Source) -> Result<ScriptCommand, Diagnostic> {
     let command = {
@@ -80,25 +85,28 @@ pub fn parse(line: CommandLine, source: &Source) -> Result<ScriptCommand, Diagno
             "arping" => Command::Program(programs::parse_arping(&mut args)?),
             "arpspoof" => Command::Program(programs::parse_arpspoof(&mut args)?),
             "ipvsadm" => {
-                return Err(source
-                    .error(line.words[0].span, "ipvsadm: the LVS director is not simulated yet")
-                    .with_help("ipvsadm arrives with the director issue; this lab can use the network commands only"));
+                return Err(not_simulated(
+                    source,
+                    &line,
+                    "ipvsadm: the LVS director is not simulated yet",
+                    "ipvsadm arrives with the director issue; this lab can use the network commands only",
+                ));
             }
             "iptables" => {
-                return Err(source
-                    .error(
-                        line.words[0].span,
-                        "iptables: netfilter rules are not simulated yet",
-                    )
-                    .with_help("iptables arrives with the director and keepalived issues"));
+                return Err(not_simulated(
+                    source,
+                    &line,
+                    "iptables: netfilter rules are not simulated yet",
+                    "iptables arrives with the director and keepalived issues",
+                ));
             }
             "sleep" => {
-                return Err(source
-                    .error(
-                        line.words[0].span,
-                        "sleep: scripts run at one instant in lvsim",
-                    )
-                    .with_help("use an [[at]] entry with a time to run commands later"));
+                return Err(not_simulated(
+                    source,
+                    &line,
+                    "sleep: scripts run at one instant in lvsim",
+                    "use an [[at]] entry with a time to run commands later",
+                ));
             }
             other => {
                 return Err(source

@@ -24,7 +24,8 @@ pub struct RouteSpec {
 }
 
 impl RouteSpec {
-    fn new(dst: Ipv4Addr, prefix_len: u8) -> RouteSpec {
+    /// A unicast route to `dst/prefix_len` with nothing else said yet.
+    pub fn new(dst: Ipv4Addr, prefix_len: u8) -> RouteSpec {
         RouteSpec {
             dst,
             prefix_len,
