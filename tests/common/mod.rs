@@ -18,7 +18,8 @@ pub fn run_lab(toml: &str) -> RunResult {
     run::run(&scenario, RunOptions::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Runs a lab writing a pcapng into the test's own temporary directory.
+/// Runs a lab writing a pcapng into the test's own temporary directory, and checks it with
+/// tshark.
 pub fn run_lab_with_pcap(toml: &str, dir: &Path) -> (RunResult, PathBuf) {
     let scenario = load("test.toml", toml).unwrap_or_else(|e| panic!("{e}"));
     let path = dir.join("lab.pcapng");
@@ -38,6 +39,8 @@ pub fn run_lab_with_pcap(toml: &str, dir: &Path) -> (RunResult, PathBuf) {
         ..RunOptions::default()
     };
     let result = run::run(&scenario, options).unwrap_or_else(|e| panic!("{e}"));
+    // Every capture a test writes must be one Wireshark reads without complaint.
+    assert_tshark_clean(&path);
     (result, path)
 }
 
