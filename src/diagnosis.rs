@@ -30,6 +30,8 @@ pub enum ClaimReason {
     },
     /// A tool told it to (`arping -U`, `arpspoof`).
     Tool(String),
+    /// A router answered for an address it routes elsewhere (proxy_arp).
+    ProxyArp,
 }
 
 /// An ARP frame's claim that `ip` is at the sender's MAC.
@@ -161,6 +163,9 @@ fn explain(host: &str, ip: Ipv4Addr, reason: &ClaimReason) -> String {
         ClaimReason::OwnAddress => {
             format!("both hosts have {ip} configured on a LAN interface (duplicate address)")
         }
+        ClaimReason::ProxyArp => format!(
+            "{host} answers for {ip} by proxy ARP (proxy_arp=1) although {ip} is on this LAN; turn proxy_arp off on {host}"
+        ),
     }
 }
 

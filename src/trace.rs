@@ -101,6 +101,17 @@ pub trait Sink {
     }
 }
 
+/// An ARP decision other than "the owner answers" (`arp_decisions[]` in the report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArpDecision {
+    pub t: SimTime,
+    pub host: String,
+    pub dev: String,
+    pub ip: Ipv4Addr,
+    pub kind: &'static str,
+    pub detail: String,
+}
+
 /// An ARP frame a host put on the wire, kept for expectations and diagnosis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArpSent {
@@ -122,6 +133,7 @@ pub struct Tracer {
     pub warnings: Vec<Warning>,
     pub drops: Vec<DropRecord>,
     pub arp_sent: Vec<ArpSent>,
+    pub arp_decisions: Vec<ArpDecision>,
     pub apps: Vec<AppReport>,
 }
 
@@ -137,6 +149,7 @@ impl Tracer {
             warnings: Vec::new(),
             drops: Vec::new(),
             arp_sent: Vec::new(),
+            arp_decisions: Vec::new(),
             apps: Vec::new(),
         }
     }
@@ -203,6 +216,27 @@ impl Tracer {
             reason,
         });
         self.note(t, host, note);
+    }
+
+    /// An ARP decision: listed in the report and explained on the frame.
+    pub fn arp_decision(
+        &mut self,
+        t: SimTime,
+        host: HostId,
+        dev: &str,
+        ip: Ipv4Addr,
+        kind: &'static str,
+        detail: String,
+    ) {
+        self.note(t, host, detail.clone());
+        self.arp_decisions.push(ArpDecision {
+            t,
+            host: self.hosts[host].clone(),
+            dev: dev.to_owned(),
+            ip,
+            kind,
+            detail,
+        });
     }
 
     pub fn warn(&mut self, t: SimTime, kind: &str, host: HostId, detail: String) {

@@ -82,6 +82,7 @@ fn the_json_report_has_the_design_keys_in_order() {
             "apps",
             "warnings",
             "drops",
+            "arp_decisions",
             "vrrp",
             "checkers",
             "expectations"
@@ -208,4 +209,27 @@ fn lint_flags_a_wide_prefix_on_lo_and_duplicate_addresses() {
         text.contains("10.0.0.7 is configured on a/eth0 and b/eth0"),
         "{text}"
     );
+}
+
+#[test]
+fn the_json_report_lists_suppressed_arp_replies_with_their_rule() {
+    let out = lvsim(&["run", "arp-ignore-matrix", "--json", "-"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let decisions = report["arp_decisions"].as_array().unwrap();
+    let ignored = decisions
+        .iter()
+        .find(|d| d["host"] == "i1-rs" && d["kind"] == "ignored")
+        .expect("i1-rs ignores who-has VIP");
+    assert_eq!(ignored["ip"], "10.0.2.100");
+    assert!(
+        ignored["detail"]
+            .as_str()
+            .unwrap()
+            .contains("arp_ignore=1 (max of all=1, eth0=0)")
+    );
+    let answered = decisions
+        .iter()
+        .find(|d| d["host"] == "i0-rs")
+        .expect("i0-rs answers for an address on lo");
+    assert_eq!(answered["kind"], "answered-for-other-interface");
 }

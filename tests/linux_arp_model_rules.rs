@@ -656,3 +656,73 @@ fn arp_filter_answers_only_when_the_route_back_leaves_by_the_arrival_nic() {
     assert!(!gw_answers(&filter, ask(CLIENT_IN_LAN1_SUBNET), GW_ETH1_IP));
     assert!(gw_answers(&filter, ask(CLIENT_IP), GW_ETH1_IP));
 }
+
+/// Kernel rule outside the measured tables (`arp_fwd_proxy`): a forwarding host with
+/// proxy_arp answers who-has for an address it routes through another interface, after a
+/// random part of proxy_delay (0.8 s) for a broadcast request; never for an address routed
+/// back out of the interface the request came in on.
+#[test]
+fn rule_proxy_arp_answers_for_addresses_routed_through_another_interface() {
+    let lab = |proxy: u8| {
+        common::run_lab(&format!(
+            r#"
+until = "3s"
+[lan.left]
+[lan.right]
+[host.a]
+nic.eth0 = {{ lan = "left", addr = "10.0.0.1/16" }}
+[host.gw]
+nic.eth0 = {{ lan = "left", addr = "10.0.0.254/24" }}
+nic.eth1 = {{ lan = "right", addr = "10.0.1.254/24" }}
+setup = '''
+sysctl -w net.ipv4.ip_forward=1
+sysctl -w net.ipv4.conf.eth0.proxy_arp={proxy}
+'''
+[host.b]
+nic.eth0 = {{ lan = "right", addr = "10.0.1.2/24" }}
+setup = "route add default gw 10.0.1.254"
+[[at]]
+time = "1s"
+host = "a"
+run = "ping -c 1 -W 2 10.0.1.2"
+[[at]]
+time = "1s"
+host = "a"
+run = "arping -c 1 -I eth0 10.0.0.7"
+"#
+        ))
+    };
+    let on = lab(1);
+    // On the left LAN only gw answers for b (b itself answers gw's own who-has on the right).
+    let replies: Vec<_> = on
+        .world
+        .trace
+        .arp_sent
+        .iter()
+        .filter(|s| s.arp.is_reply() && s.arp.spa.to_string() == "10.0.1.2" && s.lan == 0)
+        .collect();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(on.world.hosts[replies[0].host].name, "gw");
+    let delay = replies[0].t.ns() - 1_000_000_000;
+    assert!(
+        delay < 800_000_000 + 1_000_000,
+        "within proxy_delay: {delay} ns"
+    );
+    assert_eq!(
+        common::neigh(&on, "a", "10.0.1.2").unwrap().0.as_deref(),
+        Some(on.world.hosts[1].ifaces[1].mac.to_string().as_str())
+    );
+    assert!(
+        on.world
+            .trace
+            .arp_decisions
+            .iter()
+            .any(|d| d.kind == "proxy-answered")
+    );
+    assert!(
+        common::arp_repliers(&on, "10.0.0.7").is_empty(),
+        "10.0.0.7 is routed back out of eth0: no proxy reply"
+    );
+    let off = lab(0);
+    assert!(common::arp_repliers(&off, "10.0.1.2").is_empty());
+}

@@ -83,6 +83,12 @@ pub fn report(scenario_name: &str, title: &str, result: &RunResult) -> Value {
         .iter()
         .map(|d| json!({ "t_ns": d.t.ns(), "host": d.host, "dev": d.dev, "reason": d.reason }))
         .collect();
+    let arp_decisions: Vec<Value> = world
+        .trace
+        .arp_decisions
+        .iter()
+        .map(|d| json!({ "t_ns": d.t.ns(), "host": d.host, "dev": d.dev, "ip": d.ip.to_string(), "kind": d.kind, "detail": d.detail }))
+        .collect();
     let expectations: Vec<Value> = result
         .outcomes
         .iter()
@@ -99,6 +105,7 @@ pub fn report(scenario_name: &str, title: &str, result: &RunResult) -> Value {
         "apps": apps,
         "warnings": warnings,
         "drops": drops,
+        "arp_decisions": arp_decisions,
         "vrrp": {},
         "checkers": [],
         "expectations": expectations,

@@ -2,7 +2,7 @@
 //! host or one switch; frames the host sent are then put on their LAN and the trace records of
 //! the event are flushed to the outputs.
 
-use crate::diagnosis::{ArpClaim, ClaimSeen, ConflictDetector};
+use crate::diagnosis::{ArpClaim, ClaimReason, ClaimSeen, ConflictDetector};
 use crate::sim::{EventQueue, SimTime};
 use crate::stack::ctx::{Ctx, TxFrame};
 use crate::stack::host::{Host, HostEvent};
@@ -167,6 +167,9 @@ impl World {
             HostEvent::TcpTimer { socket, generation } => h.tcp_timer(&mut ctx, socket, generation),
             HostEvent::AppTimer { app, token } => h.app_timer(&mut ctx, app, token),
             HostEvent::ReassemblyTimeout { key } => h.reassembly_timeout(&mut ctx, key),
+            HostEvent::ProxyArpReply { iface, request } => {
+                h.send_reply(&mut ctx, iface, &request, ClaimReason::ProxyArp)
+            }
         }
         h.dispatch_tcp_events(&mut ctx);
         ctx.trace.end_capture();

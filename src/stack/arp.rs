@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 
 use super::addr::Scope;
 use super::ctx::Ctx;
-use super::host::Host;
+use super::host::{Host, HostEvent};
 use super::iface::{IfIndex, LOOPBACK};
 use super::neigh::{NeighEntry, NudState, UpdateFlags};
 use super::sysctl::{ConfKey, Effective};
@@ -25,6 +25,40 @@ pub fn why_arp_ignore_answers(value: i32) -> &'static str {
         }
         4..=7 => "is reserved and behaves like 0: it answers for any local address",
         _ => "answers for any local address",
+    }
+}
+
+/// An ARP decision that differs from "the owner answers", listed in the JSON report's
+/// `arp_decisions` as well as explained on the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// A request for a local address left unanswered by arp_ignore or arp_filter.
+    Ignored,
+    /// A request for a local address refused by the source check (rp_filter, martian).
+    NotAnswered,
+    /// Answered for an address that lives on another interface.
+    AnsweredForOtherInterface,
+    /// A request carried a source that is not the interface's own address (arp_announce).
+    AnnouncedSource,
+    /// A proxy ARP reply for an address routed through another interface.
+    ProxyAnswered,
+    /// A different address inside locktime (or for a static entry) was ignored.
+    Kept,
+    /// Nothing was learned (arp_accept, or the sender is one of our own addresses).
+    NotLearned,
+}
+
+impl Decision {
+    pub fn token(self) -> &'static str {
+        match self {
+            Decision::Ignored => "ignored",
+            Decision::NotAnswered => "not-answered",
+            Decision::AnsweredForOtherInterface => "answered-for-other-interface",
+            Decision::AnnouncedSource => "announced-source",
+            Decision::ProxyAnswered => "proxy-answered",
+            Decision::Kept => "kept",
+            Decision::NotLearned => "not-learned",
+        }
     }
 }
 
@@ -79,6 +113,14 @@ impl Host {
             self.ifaces[back_dev].name,
             rpf.describe(dev_name)
         ))
+    }
+
+    /// Records an ARP decision about `ip` on `dev`: explained on the frame and kept for the
+    /// report.
+    fn decide(&self, ctx: &mut Ctx, dev: IfIndex, ip: Ipv4Addr, decision: Decision, text: String) {
+        let dev_name = self.ifaces[dev].name.clone();
+        ctx.trace
+            .arp_decision(ctx.now, self.id, &dev_name, ip, decision.token(), text);
     }
 
     /// Where a local address lives, for explanations: `lo (label lo:0)`.
@@ -204,7 +246,10 @@ impl Host {
             self.answer_duplicate_probe(ctx, dev, &arp);
             return;
         }
-        if arp.op == OP_REQUEST && self.request_for_local_address(ctx, dev, &arp) {
+        if arp.op == OP_REQUEST
+            && (self.request_for_local_address(ctx, dev, &arp)
+                || self.proxy_request(ctx, dev, eth, &arp))
+        {
             return;
         }
         self.update_from_arp(ctx, dev, eth, &arp);
@@ -224,15 +269,15 @@ impl Host {
                     self.name,
                     arp.tpa
                 );
-                self.send_reply(ctx, dev, arp, eff);
+                let reason = self.local_claim(dev, arp, eff);
+                self.send_reply(ctx, dev, arp, reason);
             }
             Err((_, why)) => {
-                explain!(
-                    ctx,
+                let text = format!(
                     "{} ignores a duplicate-address probe for {}: {why}",
-                    self.name,
-                    arp.tpa
+                    self.name, arp.tpa
                 );
+                self.decide(ctx, dev, arp.tpa, Decision::Ignored, text);
             }
         }
     }
@@ -246,31 +291,28 @@ impl Host {
         match self.validate_source(arp.spa, dev) {
             SourceCheck::Ok => {}
             SourceCheck::Martian(why) | SourceCheck::RpFilter(why) => {
-                explain!(
-                    ctx,
+                let text = format!(
                     "{} does not answer who-has {} on {}: {why}",
-                    self.name,
-                    arp.tpa,
-                    self.ifaces[dev].name
+                    self.name, arp.tpa, self.ifaces[dev].name
                 );
+                self.decide(ctx, dev, arp.tpa, Decision::NotAnswered, text);
                 return false;
             }
         }
         let eff = match self.arp_ignore_check(dev, arp.spa, arp.tpa) {
             Ok(eff) => eff,
             Err((_, why)) => {
-                explain!(
-                    ctx,
+                let text = format!(
                     "{} ignores who-has {} on {}: {why} (an ignored request teaches nothing)",
-                    self.name,
-                    arp.tpa,
-                    self.ifaces[dev].name
+                    self.name, arp.tpa, self.ifaces[dev].name
                 );
+                self.decide(ctx, dev, arp.tpa, Decision::Ignored, text);
                 return true;
             }
         };
         if let Err(why) = self.arp_filter_check(dev, arp.spa, arp.tpa) {
-            explain!(ctx, "{} ignores who-has {}: {why}", self.name, arp.tpa);
+            let text = format!("{} ignores who-has {}: {why}", self.name, arp.tpa);
+            self.decide(ctx, dev, arp.tpa, Decision::Ignored, text);
             return true;
         }
         // neigh_event_ns: the requester's address is learned unconditionally (override).
@@ -289,8 +331,7 @@ impl Host {
             "learned from a request for its own address, which overrides the entry whatever locktime says",
         );
         if !self.ifaces[dev].has_addr(arp.tpa) {
-            explain!(
-                ctx,
+            let text = format!(
                 "{} answers who-has {} on {} although the address is on {}: {} {}",
                 self.name,
                 arp.tpa,
@@ -299,12 +340,34 @@ impl Host {
                 eff.describe(&self.ifaces[dev].name),
                 why_arp_ignore_answers(eff.value)
             );
+            self.decide(ctx, dev, arp.tpa, Decision::AnsweredForOtherInterface, text);
         }
-        self.send_reply(ctx, dev, arp, eff);
+        let reason = self.local_claim(dev, arp, eff);
+        self.send_reply(ctx, dev, arp, reason);
         true
     }
 
-    fn send_reply(&self, ctx: &mut Ctx, dev: IfIndex, request: &ArpRepr, eff: Effective) {
+    /// The claim behind answering `request` for a local address under `eff` (arp_ignore).
+    fn local_claim(&self, dev: IfIndex, request: &ArpRepr, eff: Effective) -> ClaimReason {
+        if self.ifaces[dev].has_addr(request.tpa) {
+            ClaimReason::OwnAddress
+        } else {
+            ClaimReason::AnsweredForOtherInterface {
+                location: self.describe_location(request.tpa),
+                iface: self.ifaces[dev].name.to_string(),
+                rule: eff,
+            }
+        }
+    }
+
+    /// `arp_send(ARPOP_REPLY)`: unicast to the requester's sha, with `dev`'s MAC.
+    pub(crate) fn send_reply(
+        &self,
+        ctx: &mut Ctx,
+        dev: IfIndex,
+        request: &ArpRepr,
+        reason: ClaimReason,
+    ) {
         let mac = self.ifaces[dev].mac;
         let reply = ArpRepr {
             op: OP_REPLY,
@@ -315,30 +378,86 @@ impl Host {
         };
         let claim = ArpClaim {
             ip: request.tpa,
-            reason: if self.ifaces[dev].has_addr(request.tpa) {
-                ClaimReason::OwnAddress
-            } else {
-                ClaimReason::AnsweredForOtherInterface {
-                    location: self.describe_location(request.tpa),
-                    iface: self.ifaces[dev].name.to_string(),
-                    rule: eff,
-                }
-            },
+            reason,
         };
         self.transmit(ctx, dev, reply.to_frame(mac, request.sha), Some(claim));
+    }
+
+    /// The proxy branch of `arp_process` (`arp_fwd_proxy`): a forwarding host with proxy_arp
+    /// answers for an address it routes through another interface — at once for a unicast
+    /// request, after a random part of `proxy_delay` for a broadcast one.
+    fn proxy_request(
+        &mut self,
+        ctx: &mut Ctx,
+        dev: IfIndex,
+        eth: &EthHeader,
+        arp: &ArpRepr,
+    ) -> bool {
+        let proxy = self.effective(ConfKey::ProxyArp, dev);
+        if proxy.value == 0 || self.effective(ConfKey::Forwarding, dev).value == 0 {
+            return false;
+        }
+        let route = self
+            .routes
+            .lookup(arp.tpa, None)
+            .filter(|r| r.kind == super::route::RouteKind::Unicast);
+        let Some(out_dev) = route.and_then(|r| r.dev).filter(|&d| d != dev) else {
+            return false;
+        };
+        if self.validate_source(arp.spa, dev) != SourceCheck::Ok {
+            return false;
+        }
+        let flags = UpdateFlags {
+            override_: true,
+            admin: false,
+        };
+        self.neigh_update(
+            ctx,
+            dev,
+            arp.spa,
+            Some(arp.sha),
+            NudState::Stale,
+            flags,
+            true,
+            "learned from a request it answers by proxy",
+        );
+        let parms = &self.ifaces[dev].neigh_parms;
+        let max_delay = parms.ns(super::sysctl::NeighKey::ProxyDelay);
+        let delay = if eth.dst.is_multicast() && max_delay > 0 {
+            self.rng.range_inclusive(0, max_delay - 1)
+        } else {
+            0
+        };
+        let text = format!(
+            "{} answers who-has {} on {} by proxy: it routes {} through {} and {} (reply after {})",
+            self.name,
+            arp.tpa,
+            self.ifaces[dev].name,
+            arp.tpa,
+            self.ifaces[out_dev].name,
+            proxy.describe(&self.ifaces[dev].name),
+            human_duration(delay)
+        );
+        self.decide(ctx, dev, arp.tpa, Decision::ProxyAnswered, text);
+        ctx.after(
+            delay,
+            HostEvent::ProxyArpReply {
+                iface: dev,
+                request: *arp,
+            },
+        );
+        true
     }
 
     /// "Update our ARP tables": an existing entry follows the locktime rule; a new one is
     /// made only under arp_accept for a gratuitous ARP or a reply.
     fn update_from_arp(&mut self, ctx: &mut Ctx, dev: IfIndex, eth: &EthHeader, arp: &ArpRepr) {
         if self.is_local(arp.spa) {
-            explain!(
-                ctx,
+            let text = format!(
                 "{} learns nothing from this ARP: its sender {} is one of {}'s own addresses (a martian source to the kernel)",
-                self.name,
-                arp.spa,
-                self.name
+                self.name, arp.spa, self.name
             );
+            self.decide(ctx, dev, arp.spa, Decision::NotLearned, text);
             return;
         }
         let exists = self.neigh.contains_key(&(dev, arp.spa));
@@ -352,19 +471,19 @@ impl Host {
                     && !self.is_broadcast(arp.spa));
             if !(accept && creatable) {
                 if arp.op == OP_REPLY || arp.spa == arp.tpa {
-                    explain!(
-                        ctx,
-                        "{} learns nothing from this {}: no entry for {} and {} (unsolicited ARP creates no entry)",
-                        self.name,
-                        if garp || arp.spa == arp.tpa {
-                            "gratuitous ARP"
-                        } else {
-                            "reply"
-                        },
-                        arp.spa,
-                        self.effective(ConfKey::ArpAccept, dev)
-                            .describe(&self.ifaces[dev].name)
+                    let what = if arp.spa == arp.tpa {
+                        "gratuitous ARP"
+                    } else {
+                        "reply"
+                    };
+                    let rule = self
+                        .effective(ConfKey::ArpAccept, dev)
+                        .describe(&self.ifaces[dev].name);
+                    let text = format!(
+                        "{} learns nothing from this {what}: no entry for {} and {rule} (unsolicited ARP creates no entry)",
+                        self.name, arp.spa
                     );
+                    self.decide(ctx, dev, arp.spa, Decision::NotLearned, text);
                 }
                 return;
             }
@@ -403,7 +522,7 @@ impl Host {
             !exists,
             &why,
         );
-        if !changed && exists && ctx.explaining() {
+        if !changed && exists {
             let entry = &self.neigh[&(dev, arp.spa)];
             if entry.mac != Some(arp.sha) && entry.state.is_valid() {
                 let text = if matches!(entry.state, NudState::Permanent | NudState::Noarp) {
@@ -423,7 +542,7 @@ impl Host {
                         human_duration(locktime)
                     )
                 };
-                ctx.note(text);
+                self.decide(ctx, dev, arp.spa, Decision::Kept, text);
             }
         }
     }
@@ -516,20 +635,20 @@ impl Host {
         } else {
             ClaimReason::OwnAddress
         };
-        if ctx.explaining() {
-            let rule = eff.describe(&iface.name);
-            if foreign {
-                ctx.note(format!(
-                    "{} announces {spa} (on {}) as the sender of its who-has {target}: {rule} uses the packet's source; neighbours that cache {spa} now point at {mac}",
-                    self.name,
-                    self.describe_location(spa)
-                ));
-            } else if let Some(src) = queued_src.filter(|&s| s != spa && self.is_local(s)) {
-                ctx.note(format!(
-                    "{} asks who-has {target} with sender {spa}, not the packet's source {src}: {rule}",
-                    self.name
-                ));
-            }
+        let rule = eff.describe(&iface.name);
+        if foreign {
+            let text = format!(
+                "{} announces {spa} (on {}) as the sender of its who-has {target}: {rule} uses the packet's source; neighbours that cache {spa} now point at {mac}",
+                self.name,
+                self.describe_location(spa)
+            );
+            self.decide(ctx, dev, spa, Decision::AnnouncedSource, text);
+        } else if let Some(src) = queued_src.filter(|&s| s != spa && self.is_local(s)) {
+            explain!(
+                ctx,
+                "{} asks who-has {target} with sender {spa}, not the packet's source {src}: {rule}",
+                self.name
+            );
         }
         let claim = (!spa.is_unspecified()).then_some(ArpClaim { ip: spa, reason });
         let frame =

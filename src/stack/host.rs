@@ -22,6 +22,7 @@ use super::tcp::TcpStack;
 use crate::diagnosis::ArpClaim;
 use crate::sim::{SimRng, SimTime};
 use crate::trace::{Capture, Direction, HostId};
+use crate::wire::arp::ArpRepr;
 use crate::wire::{MacAddr, Packet};
 
 /// The timed and asynchronous work a host receives from the event queue.
@@ -41,6 +42,8 @@ pub enum HostEvent {
     TcpTimer { socket: usize, generation: u64 },
     /// A program's timer (ping's next probe, arping's deadline, ...).
     AppTimer { app: usize, token: u64 },
+    /// A proxy ARP reply due after its random delay.
+    ProxyArpReply { iface: IfIndex, request: ArpRepr },
     /// An IP reassembly queue timed out.
     ReassemblyTimeout { key: (Ipv4Addr, Ipv4Addr, u16, u8) },
 }
