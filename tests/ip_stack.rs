@@ -356,3 +356,35 @@ fn a_down_link_sends_nothing_and_routes_through_it_go() {
     );
     assert_eq!(result.world.stats.frames, 0);
 }
+
+#[test]
+fn tcp_follows_tcp_timestamps_and_the_local_port_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "until = \"3s\"\n[lan.lan0]\n[host.a]\nnic.eth0 = {{ lan = \"lan0\", addr = \"10.0.0.1/24\" }}\nsetup = '''\nsysctl -w net.ipv4.tcp_timestamps=0\nsysctl -w \"net.ipv4.ip_local_port_range=40000 40010\"\n'''\n[host.b]\nnic.eth0 = {{ lan = \"lan0\", addr = \"10.0.0.2/24\" }}\nsetup = \"systemctl start nginx\"\n{}",
+        at("1s", "a", "curl -s http://10.0.0.2/")
+    );
+    let (result, pcap) = common::run_lab_with_pcap(&text, dir.path());
+    assert_eq!(app(&result, "curl -s http://10.0.0.2/"), (1, 0));
+    let rows = common::tshark_fields(
+        &pcap,
+        &[
+            "tcp.srcport",
+            "tcp.flags.syn",
+            "tcp.options.timestamp.tsval",
+        ],
+    );
+    let syn = rows
+        .iter()
+        .find(|r| r.len() > 1 && r[1] == "1")
+        .expect("a SYN");
+    let port: u16 = syn[0].parse().unwrap();
+    assert!(
+        (40000..=40010).contains(&port),
+        "source port {port} within ip_local_port_range"
+    );
+    assert!(
+        rows.iter().all(|r| r.get(2).is_none_or(|ts| ts.is_empty())),
+        "no timestamp option anywhere: {rows:?}"
+    );
+}

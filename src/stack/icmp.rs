@@ -15,18 +15,18 @@ use crate::wire::Packet;
 use crate::wire::icmp::{self, IcmpMessage};
 use crate::wire::ipv4::{self, Ipv4Info, Ipv4Meta, PROTO_ICMP, PROTO_TCP};
 
-/// The ICMP types the `icmp_ratemask` default (6168) limits: 3, 4, 11, 12.
-fn rate_limited_type(message: &IcmpMessage) -> bool {
-    matches!(
-        message,
-        IcmpMessage::DestUnreachable { .. } | IcmpMessage::TimeExceeded { .. }
-    ) || matches!(
-        message,
-        IcmpMessage::Other {
-            icmp_type: 4 | 12,
-            ..
-        }
-    )
+/// Whether `icmp_ratemask` (a bit per ICMP type; default 6168 = types 3, 4, 11, 12) puts
+/// this message under the per-destination rate limit.
+fn rate_limited_type(message: &IcmpMessage, mask: i64) -> bool {
+    let icmp_type = match message {
+        IcmpMessage::EchoRequest { .. } => icmp::TYPE_ECHO_REQUEST,
+        IcmpMessage::EchoReply { .. } => icmp::TYPE_ECHO_REPLY,
+        IcmpMessage::DestUnreachable { .. } => icmp::TYPE_DEST_UNREACH,
+        IcmpMessage::TimeExceeded { .. } => icmp::TYPE_TIME_EXCEEDED,
+        IcmpMessage::Redirect { .. } => icmp::TYPE_REDIRECT,
+        IcmpMessage::Other { icmp_type, .. } => *icmp_type,
+    };
+    icmp_type < 32 && mask & (1 << icmp_type) != 0
 }
 
 /// How long a redirect-learned route stays (`ip_rt_gc_timeout`).
@@ -163,7 +163,10 @@ impl Host {
             }
         }
         let to_self = self.is_local(info.src);
-        if !to_self && rate_limited_type(&message) && !self.icmp_rate_allows(info.src, ctx.now) {
+        if !to_self
+            && rate_limited_type(&message, self.sysctl.int(Global::IcmpRatemask))
+            && !self.icmp_rate_allows(info.src, ctx.now)
+        {
             explain!(
                 ctx,
                 "{} does not send ICMP to {}: rate limited (icmp_ratelimit)",

@@ -457,6 +457,15 @@ impl GlobalSysctls {
         self.numbers[key as usize]
     }
 
+    /// The two numbers of a range key (`ip_local_port_range`).
+    pub fn range(&self, key: Global) -> (i64, i64) {
+        let mut numbers = self.text[key as usize]
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok());
+        let low = numbers.next().unwrap_or(0);
+        (low, numbers.next().unwrap_or(low))
+    }
+
     /// Stores `value` if the key exists and the value has the right shape.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), SysctlError> {
         let i = Self::index(name).ok_or(SysctlError::NoSuchKey)?;

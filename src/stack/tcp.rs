@@ -101,20 +101,22 @@ impl TcpSocket {
         self.snd_una == self.iss
     }
 
+    /// Linux's options: the SYN offers MSS, SACK, timestamps (if `tcp_timestamps`) and
+    /// window scaling; later segments carry timestamps when both sides agreed to them.
     fn options(&self, now: SimTime, syn: bool) -> TcpOptions {
-        let ts = self
+        let timestamp = self
             .timestamps
             .then(|| (ts_clock(now, self.ts_offset), self.ts_recent));
         if syn {
             TcpOptions {
                 mss: Some(1460),
                 sack_permitted: true,
-                timestamp: Some((ts_clock(now, self.ts_offset), self.ts_recent)),
+                timestamp,
                 window_scale: Some(WINDOW_SHIFT),
             }
         } else {
             TcpOptions {
-                timestamp: ts,
+                timestamp,
                 ..TcpOptions::default()
             }
         }
@@ -211,14 +213,19 @@ impl TcpStack {
         }
     }
 
-    /// An ephemeral port (even, as Linux prefers for connect) unused towards `remote`.
-    fn pick_port(&mut self, local: Ipv4Addr, remote: SocketAddrV4) -> u16 {
-        for _ in 0..16384 {
+    /// An ephemeral port in `ip_local_port_range` (even, as Linux prefers for connect)
+    /// unused towards `remote`.
+    fn pick_port(&mut self, local: Ipv4Addr, remote: SocketAddrV4, range: (u16, u16)) -> u16 {
+        let (low, high) = (range.0 & !1, range.1.max(range.0));
+        for _ in 0..=(high - low) / 2 {
+            if !(low..=high).contains(&self.next_port) {
+                self.next_port = low;
+            }
             let port = self.next_port;
-            self.next_port = if self.next_port >= 60997 {
-                32768
+            self.next_port = if port >= high.saturating_sub(1) {
+                low
             } else {
-                self.next_port + 2
+                port + 2
             };
             if !self
                 .conns
@@ -299,9 +306,12 @@ impl Host {
         src: Option<Ipv4Addr>,
     ) -> Result<SocketId, RouteFailure> {
         let route = self.route_output_at(*remote.ip(), None, src, Some(ctx.now))?;
-        let port = self.tcp.pick_port(route.src, remote);
+        let (low, high) = self.sysctl.range(Global::IpLocalPortRange);
+        let range = (low.clamp(1, 65535) as u16, high.clamp(1, 65535) as u16);
+        let port = self.tcp.pick_port(route.src, remote, range);
         let local = SocketAddrV4::new(route.src, port);
         let mut socket = self.tcp.new_socket(local, remote, owner, TcpState::SynSent);
+        socket.timestamps = self.sysctl.int(Global::TcpTimestamps) != 0;
         socket.snd_nxt = socket.iss.wrapping_add(1);
         socket.rtt_probe = Some((socket.iss, ctx.now));
         let id = self.tcp.insert(socket);
@@ -404,7 +414,8 @@ impl Host {
 
     fn learn_peer_options(&self, socket: &mut TcpSocket, syn: &TcpRepr) {
         let peer_mss = syn.options.mss.unwrap_or(536) as usize;
-        socket.timestamps = syn.options.timestamp.is_some();
+        socket.timestamps =
+            self.sysctl.int(Global::TcpTimestamps) != 0 && syn.options.timestamp.is_some();
         if let Some((val, _)) = syn.options.timestamp {
             socket.ts_recent = val;
         }
@@ -562,6 +573,14 @@ impl Host {
         } else {
             self.tcp_rearm(ctx, id);
         }
+        if fin_acked
+            && self
+                .tcp
+                .socket(id)
+                .is_some_and(|s| s.state == TcpState::FinWait2)
+        {
+            self.tcp_arm_fin_timeout(ctx, id);
+        }
     }
 
     /// In-order data goes to the owner; a FIN closes the receive direction.
@@ -607,6 +626,19 @@ impl Host {
             }
             _ => {}
         }
+    }
+
+    /// An orphaned FIN_WAIT2 socket waits `tcp_fin_timeout` for the peer's FIN.
+    fn tcp_arm_fin_timeout(&mut self, ctx: &mut Ctx, id: SocketId) {
+        let timeout = self.sysctl.int(Global::TcpFinTimeout).max(1) as u64 * 1_000_000_000;
+        let socket = self.tcp.socket_mut(id).expect("open");
+        socket.timer_gen += 1;
+        socket.timer = Some(ctx.now + timeout);
+        let event = HostEvent::TcpTimer {
+            socket: id,
+            generation: socket.timer_gen,
+        };
+        ctx.at(ctx.now + timeout, event);
     }
 
     fn tcp_enter_time_wait(&mut self, ctx: &mut Ctx, id: SocketId) {
@@ -723,14 +755,7 @@ impl Host {
             } else {
                 socket.window_field()
             },
-            options: if syn && flags & ACK != 0 && !socket.timestamps {
-                TcpOptions {
-                    timestamp: None,
-                    ..socket.options(now, true)
-                }
-            } else {
-                socket.options(now, syn)
-            },
+            options: socket.options(now, syn),
         };
         if flags & ACK != 0 {
             socket.ack_pending = false;
@@ -838,7 +863,7 @@ impl Host {
             return;
         }
         socket.timer = None;
-        if socket.state == TcpState::TimeWait {
+        if matches!(socket.state, TcpState::TimeWait | TcpState::FinWait2) {
             self.tcp.remove(id);
             return;
         }
