@@ -66,6 +66,41 @@ fn bad_option() {
     );
 }
 
+/// Options the real tools have but lvsim does not model are refused, not silently dropped.
+#[test]
+fn options_lvsim_does_not_model_are_refused() {
+    assert_error(
+        &setup("ping -v 10.0.0.2"),
+        "lab.toml:5:6: ping: -v is not simulated",
+        "-v",
+    );
+    assert_error(
+        &setup("curl -v http://10.0.0.2/"),
+        "lab.toml:5:6: curl: -v is not simulated",
+        "-v",
+    );
+    assert_error(
+        &setup("ip addr add 10.0.0.5/24 dev eth0 valid_lft 30"),
+        "lab.toml:5:44: lvsim keeps addresses forever: only `forever` is accepted as a lifetime",
+        "30",
+    );
+    assert_error(
+        &setup("ip route add 10.9.0.0/16 via 10.0.0.254 table 100"),
+        "lab.toml:5:47: lvsim has only the main routing table",
+        "100",
+    );
+    assert_error(
+        &setup("route add -net 10.9.0.0/16 gw 10.0.0.254 mss 1400"),
+        "lab.toml:5:42: route: `mss` is not simulated",
+        "mss",
+    );
+    assert_error(
+        &setup("sysctl -a net.ipv4.ip_forward"),
+        "lab.toml:5:11: sysctl: -a lists every key; drop the key or the -a",
+        "net.ipv4.ip_forward",
+    );
+}
+
 #[test]
 fn bad_address() {
     assert_error(

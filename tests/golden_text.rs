@@ -90,3 +90,46 @@ fn director_state_as_the_tools_print_it() {
     ];
     insta::assert_snapshot!(tool_output("dir", &commands));
 }
+
+/// The command and output lines (`host$ ...`, `host| ...`) of a run, without the packets.
+fn console_of(text: &str) -> String {
+    timeline_of(text)
+        .into_iter()
+        .filter(|line| line.contains("$ ") || line.contains("| "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Options that change what a tool prints: `sysctl -n/-e`, `ping -q`, `curl -s` vs `-sS`,
+/// `arping -q`, and `noprefixroute`/`proto static` in `ip`'s listings.
+#[test]
+fn options_that_change_what_the_tools_print() {
+    let lab = find("dr-lab-network").unwrap();
+    let runs = [
+        (
+            "client",
+            "sysctl -n net.ipv4.ip_forward net.ipv4.conf.eth0.arp_ignore\n\
+             sysctl -e net.ipv4.no_such_key net.ipv4.conf.all.arp_announce\n\
+             sysctl -w -n net.ipv4.conf.eth0.arp_ignore=1\n\
+             sysctl -q -w net.ipv4.conf.eth0.arp_announce=2\n\
+             ip addr add 10.9.9.9/24 dev eth0 noprefixroute\n\
+             ip route add 10.8.0.0/16 via 192.168.188.1 proto static\n\
+             ip addr show dev eth0\n\
+             ip route",
+        ),
+        ("client", "ping -q -c 2 192.168.188.108"),
+        ("client", "curl -s http://192.168.188.107:81/"),
+        ("client", "curl -sS http://192.168.188.107:81/"),
+        ("client", "arping -q -c 1 -I eth0 192.168.188.108"),
+    ];
+    let mut text = lab.text.replace("until = \"4s\"", "until = \"10s\"");
+    for (i, (host, run)) in runs.iter().enumerate() {
+        text.push_str(&format!(
+            "[[at]]\ntime = \"{}s\"\nhost = \"{host}\"\nrun = '''\n{run}\n'''\n",
+            5 + i
+        ));
+    }
+    let console = console_of(&text);
+    let from_5s = &console[console.find("client$ sysctl -n").expect("the script ran")..];
+    insta::assert_snapshot!(from_5s);
+}

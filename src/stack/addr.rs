@@ -91,6 +91,8 @@ pub struct IfAddr {
     pub scope: Scope,
     /// A second address in a subnet that already has one: never used as a source address.
     pub secondary: bool,
+    /// `ip addr add ... noprefixroute`: no prefix route is installed for it.
+    pub noprefixroute: bool,
 }
 
 impl IfAddr {
@@ -105,6 +107,7 @@ impl IfAddr {
             label: label.to_owned(),
             scope: Scope::Global,
             secondary: false,
+            noprefixroute: false,
         }
     }
 
@@ -180,6 +183,7 @@ mod tests {
             label: "eth0".into(),
             scope: Scope::Global,
             secondary: false,
+            noprefixroute: false,
         }
     }
 

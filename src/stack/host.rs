@@ -150,6 +150,7 @@ impl Host {
             label: "lo".into(),
             scope: Scope::Host,
             secondary: false,
+            noprefixroute: false,
         };
         host.add_address(lo, loopback).expect("fresh loopback");
         host
@@ -213,7 +214,11 @@ impl Host {
 
     fn add_prefix_route(&mut self, dev: IfIndex, address: &IfAddr) {
         let kind = self.ifaces[dev].kind;
-        if address.secondary || address.prefix_len >= 32 || kind == IfKind::Loopback {
+        if address.secondary
+            || address.noprefixroute
+            || address.prefix_len >= 32
+            || kind == IfKind::Loopback
+        {
             return;
         }
         let _ = self.routes.add(Route {
@@ -719,6 +724,7 @@ mod tests {
             label: label.into(),
             scope: Scope::Global,
             secondary: false,
+            noprefixroute: false,
         }
     }
 

@@ -86,7 +86,8 @@ fn object(word: &str) -> Option<&'static str> {
 }
 
 pub fn parse(args: &mut Args) -> Result<IpCommand, Diagnostic> {
-    while args.peek_text().is_some_and(|t| t == "-4" || t == "-s") {
+    // -4 changes nothing: lvsim is IPv4 only.
+    while args.peek_text() == Some("-4") {
         args.take();
     }
     let obj_word = args.expect("the object (addr, link, route or neigh)")?;
@@ -222,6 +223,7 @@ fn parse_addr_add(args: &mut Args) -> Result<IpCommand, Diagnostic> {
     let mut scope = Scope::Global;
     let mut label = None;
     let mut label_word = None;
+    let mut noprefixroute = false;
     while let Some(word) = args.take() {
         match word.text.as_str() {
             "dev" => dev = Some(args.expect("the device name")?.text.clone()),
@@ -244,11 +246,14 @@ fn parse_addr_add(args: &mut Args) -> Result<IpCommand, Diagnostic> {
             }
             "local" => local = Some(args.expect("the address")?),
             "valid_lft" | "preferred_lft" => {
-                args.expect("a lifetime")?;
+                let value = args.expect("a lifetime")?;
+                if value.text != "forever" {
+                    return Err(args.error_at(value, "lvsim keeps addresses forever: only `forever` is accepted as a lifetime"));
+                }
             }
-            "noprefixroute" | "secondary" | "home" | "nodad" => {}
+            "noprefixroute" => noprefixroute = true,
             _ if local.is_none() => local = Some(word),
-            other => return Err(args.error_at(word, format!("Error: either \"local\" is duplicate, or \"{other}\" is a garbage.")).with_help("accepted: ip addr add ADDR[/LEN] [brd ADDR|+] [scope SCOPE] [label LABEL] dev DEV")),
+            other => return Err(args.error_at(word, format!("Error: either \"local\" is duplicate, or \"{other}\" is a garbage.")).with_help("accepted: ip addr add ADDR[/LEN] [brd ADDR|+] [scope SCOPE] [label LABEL] [noprefixroute] [valid_lft|preferred_lft forever] dev DEV")),
         }
     }
     let Some(local_word) = local else {
@@ -281,6 +286,7 @@ fn parse_addr_add(args: &mut Args) -> Result<IpCommand, Diagnostic> {
             label,
             scope,
             secondary: false,
+            noprefixroute,
         },
     })
 }
@@ -353,10 +359,22 @@ fn parse_route_spec(args: &mut Args) -> Result<RouteSpec, Diagnostic> {
                 let value = args.expect("the scope")?;
                 spec.scope = Some(Scope::parse(&value.text).ok_or_else(|| args.error_at(value, format!("Error: argument \"{}\" is wrong: invalid scope value.", value.text)))?);
             }
-            "proto" | "protocol" | "table" => {
-                args.expect("a value")?;
+            "proto" | "protocol" => {
+                let value = args.expect("the protocol")?;
+                spec.proto = Some(match value.text.as_str() {
+                    "boot" | "3" => RouteProto::Boot,
+                    "static" | "4" => RouteProto::Static,
+                    "kernel" | "2" => RouteProto::Kernel,
+                    other => return Err(args.error_at(value, format!("Error: \"{other}\" is not a valid protocol.")).with_help("accepted: boot, static, kernel")),
+                });
             }
-            "onlink" => {}
+            "table" => {
+                let value = args.expect("the table")?;
+                if value.text != "main" && value.text != "254" {
+                    return Err(args.error_at(value, "lvsim has only the main routing table").with_help("accepted: table main"));
+                }
+            }
+            "onlink" => spec.onlink = true,
             other => return Err(args.error_at(word, format!("Error: either \"to\" is duplicate, or \"{other}\" is a garbage.")).with_help("accepted: ip route add|del PREFIX|default [via GW] [dev DEV] [src ADDR] [metric N] [scope SCOPE]")),
         }
     }
@@ -546,9 +564,15 @@ fn show_links(host: &Host, dev: Option<&str>, with_addrs: bool) -> Result<Vec<St
         }
         for a in &iface.addrs {
             let brd = a.broadcast.map(|b| format!(" brd {b}")).unwrap_or_default();
+            // iproute2 prints the address flags in this order after the scope.
             let secondary = if a.secondary { " secondary" } else { "" };
+            let noprefixroute = if a.noprefixroute {
+                " noprefixroute"
+            } else {
+                ""
+            };
             lines.push(format!(
-                "    inet {}{brd} scope {}{secondary} {}",
+                "    inet {}{brd} scope {}{secondary}{noprefixroute} {}",
                 a.cidr(),
                 a.scope,
                 a.label
@@ -583,8 +607,10 @@ pub fn show_routes(host: &Host) -> Vec<String> {
             if let Some(d) = r.dev {
                 line.push_str(&format!(" dev {}", host.ifaces[d].name));
             }
-            if r.proto == RouteProto::Kernel {
-                line.push_str(" proto kernel");
+            match r.proto {
+                RouteProto::Kernel => line.push_str(" proto kernel"),
+                RouteProto::Static => line.push_str(" proto static"),
+                RouteProto::Boot => {}
             }
             if r.scope != Scope::Global {
                 line.push_str(&format!(" scope {}", r.scope));

@@ -39,6 +39,15 @@ pub fn run(host: &mut Host, ctx: &mut Ctx, spec: &ProgramSpec, cmd: &str) {
     host.start_program(ctx, cmd, spec.build());
 }
 
+/// An option the real tool has but lvsim does not model.
+fn not_simulated(args: &Args, opt: &Opt, program: &str, usage: &str) -> Diagnostic {
+    args.error_at(
+        opt.word,
+        format!("{program}: -{} is not simulated", opt.letter),
+    )
+    .with_help(format!("accepted: {usage}"))
+}
+
 fn seconds(args: &Args, opt: &Opt, program: &str) -> Result<u64, Diagnostic> {
     let value = opt.value.as_deref().unwrap_or("");
     parse_decimal_seconds(value)
@@ -105,9 +114,11 @@ pub fn parse_ping(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
         wait_ns: None,
         iface: None,
         source: None,
+        quiet: false,
     };
     for opt in &options {
         match opt.letter {
+            'q' => opts.quiet = true,
             'c' => opts.count = Some(count(args, opt, "ping")?),
             'i' => opts.interval_ns = seconds(args, opt, "ping")?,
             'W' | 'w' => opts.wait_ns = Some(seconds(args, opt, "ping")?),
@@ -126,19 +137,15 @@ pub fn parse_ping(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
                     Err(_) => opts.iface = Some(value),
                 }
             }
-            't' => {
-                return Err(args
-                    .error_at(opt.word, "ping: -t is not simulated")
-                    .with_help(format!("accepted: {PING_USAGE}")));
-            }
+            't' | 'v' => return Err(not_simulated(args, opt, "ping", PING_USAGE)),
+            // -n (numeric output) and -4 (IPv4) are what lvsim always does.
             _ => {}
         }
     }
     Ok(ProgramSpec::Ping(opts))
 }
 
-const CURL_USAGE: &str =
-    "curl [-s] [-I] [-o FILE] [-m SECONDS] [--connect-timeout SECONDS] http://ADDR[:PORT][/PATH]";
+const CURL_USAGE: &str = "curl [-s] [-S] [-I] [-o /dev/null] [-m SECONDS] [--connect-timeout SECONDS] http://ADDR[:PORT][/PATH]";
 
 pub fn parse_curl(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
     let spec = OptionSpec {
@@ -170,8 +177,12 @@ pub fn parse_curl(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
     let mut head = false;
     let mut max_time_ns = None;
     let mut connect_timeout_ns = None;
+    let mut silent = false;
+    let mut show_error = false;
     for opt in &options {
         match opt.letter {
+            's' => silent = true,
+            'S' => show_error = true,
             'I' => head = true,
             'm' => max_time_ns = Some(seconds(args, opt, "curl")?),
             'C' => connect_timeout_ns = Some(seconds(args, opt, "curl")?),
@@ -181,11 +192,8 @@ pub fn parse_curl(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
                     "curl: -o: lvsim can only write output to /dev/null",
                 ));
             }
-            'L' | 'k' | 'f' => {
-                return Err(args
-                    .error_at(opt.word, format!("curl: -{} is not simulated", opt.letter))
-                    .with_help(format!("accepted: {CURL_USAGE}")));
-            }
+            'L' | 'k' | 'f' | 'v' => return Err(not_simulated(args, opt, "curl", CURL_USAGE)),
+            // -o /dev/null: the body is discarded, which is what the check above allows.
             _ => {}
         }
     }
@@ -194,6 +202,7 @@ pub fn parse_curl(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
             head,
             max_time_ns,
             connect_timeout_ns,
+            show_errors: !silent || show_error,
         },
         url,
     ))
@@ -250,7 +259,7 @@ pub fn parse_arping(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
     let spec = OptionSpec {
         program: "arping",
         with_value: "cwIs",
-        flags: "UADbfq0",
+        flags: "UADbfq",
         long: &[],
         accepted: ARPING_USAGE,
     };
@@ -274,6 +283,7 @@ pub fn parse_arping(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
         source: None,
         broadcast_only: false,
         quit_on_reply: false,
+        quiet: false,
     };
     for opt in &options {
         match opt.letter {
@@ -294,6 +304,7 @@ pub fn parse_arping(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
             }
             'b' => opts.broadcast_only = true,
             'f' => opts.quit_on_reply = true,
+            'q' => opts.quiet = true,
             _ => {}
         }
     }

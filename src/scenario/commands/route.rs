@@ -21,6 +21,9 @@ pub struct RouteSpec {
     pub metric: Option<u32>,
     pub scope: Option<Scope>,
     pub kind: RouteKind,
+    pub proto: Option<RouteProto>,
+    /// `onlink`: trust that the gateway is on the link, without a route to it.
+    pub onlink: bool,
 }
 
 impl RouteSpec {
@@ -35,6 +38,8 @@ impl RouteSpec {
             metric: None,
             scope: None,
             kind: RouteKind::Unicast,
+            proto: None,
+            onlink: false,
         }
     }
 }
@@ -49,10 +54,7 @@ pub enum RouteCommand {
 const ACCEPTED: &str = "route [-n], route add|del [-net|-host] TARGET [netmask NM] [gw GW] [metric N] [reject] [[dev] IF]";
 
 pub fn parse(args: &mut Args) -> Result<RouteCommand, Diagnostic> {
-    while args
-        .peek_text()
-        .is_some_and(|t| matches!(t, "-n" | "-e" | "-v" | "-ee"))
-    {
+    while args.peek_text().is_some_and(|t| matches!(t, "-n" | "-v")) {
         args.take();
     }
     let Some(verb) = args.take() else {
@@ -107,10 +109,11 @@ fn parse_spec(args: &mut Args) -> Result<RouteSpec, Diagnostic> {
             "metric" => spec.metric = Some(args.number("metric")?),
             "reject" => spec.kind = RouteKind::Unreachable,
             "dev" => spec.dev = Some(args.expect("the device")?.text.clone()),
-            "mss" | "window" | "irtt" => {
-                args.expect("a value")?;
+            "mss" | "window" | "irtt" | "mod" | "dyn" | "reinstate" => {
+                return Err(args
+                    .error_at(word, format!("route: `{}` is not simulated", word.text))
+                    .with_help(format!("accepted: {ACCEPTED}")));
             }
-            "mod" | "dyn" | "reinstate" => {}
             other if args.is_empty() && !other.starts_with('-') => {
                 spec.dev = Some(other.to_owned())
             }
@@ -133,7 +136,7 @@ pub fn device(host: &Host, name: &str) -> Result<usize, String> {
 /// Installs a route the way the kernel validates it (`fib_check_nh`). Errors are errno texts.
 pub fn install(host: &mut Host, spec: &RouteSpec) -> Result<(), String> {
     let mut dev = spec.dev.as_deref().map(|d| device(host, d)).transpose()?;
-    if let Some(gw) = spec.gateway {
+    if let Some(gw) = spec.gateway.filter(|_| !(spec.onlink && dev.is_some())) {
         let onlink = host
             .routes
             .lookup(gw, dev)
@@ -166,7 +169,7 @@ pub fn install(host: &mut Host, spec: &RouteSpec) -> Result<(), String> {
         src: spec.src,
         scope,
         metric: spec.metric.unwrap_or(0),
-        proto: RouteProto::Boot,
+        proto: spec.proto.unwrap_or(RouteProto::Boot),
         kind: spec.kind,
     })
 }

@@ -8,17 +8,41 @@ use crate::stack::ctx::Ctx;
 use crate::stack::host::Host;
 use crate::stack::sysctl::SysctlError;
 
+/// The options that change what `sysctl` prints and how it treats unknown keys.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SysctlFlags {
+    /// `-q`: print nothing after a write.
+    pub quiet: bool,
+    /// `-n`: print values without `key = `.
+    pub values_only: bool,
+    /// `-e`: skip unknown keys without an error.
+    pub ignore_unknown: bool,
+}
+
+impl SysctlFlags {
+    fn line(&self, key: &str, value: &str) -> String {
+        if self.values_only {
+            value.to_owned()
+        } else {
+            format!("{key} = {value}")
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SysctlCommand {
     /// `sysctl -w k=v ...` (printing `k = v` unless quiet).
     Write {
         pairs: Vec<(String, String)>,
-        quiet: bool,
+        flags: SysctlFlags,
     },
     Read {
         keys: Vec<String>,
+        flags: SysctlFlags,
     },
-    All,
+    All {
+        flags: SysctlFlags,
+    },
     /// `echo V > /proc/sys/...`
     EchoToProc {
         key: String,
@@ -34,7 +58,8 @@ pub enum SysctlCommand {
     },
 }
 
-const ACCEPTED: &str = "sysctl [-w] [-q] KEY=VALUE..., sysctl KEY..., sysctl -a";
+const ACCEPTED: &str =
+    "sysctl [-w] [-q] [-n] [-e] KEY=VALUE..., sysctl [-n] [-e] KEY..., sysctl [-n] -a";
 
 /// `/proc/sys/net/ipv4/ip_forward` → `net.ipv4.ip_forward`.
 fn proc_key(path: &str) -> Option<String> {
@@ -43,14 +68,16 @@ fn proc_key(path: &str) -> Option<String> {
 
 pub fn parse_sysctl(args: &mut Args) -> Result<SysctlCommand, Diagnostic> {
     let mut write = false;
-    let mut quiet = false;
+    let mut all = false;
+    let mut flags = SysctlFlags::default();
     let mut words = Vec::new();
     while let Some(word) = args.take() {
         match word.text.as_str() {
             "-w" => write = true,
-            "-q" => quiet = true,
-            "-a" | "-A" | "-aN" => return Ok(SysctlCommand::All),
-            "-n" | "-e" => {}
+            "-q" => flags.quiet = true,
+            "-n" => flags.values_only = true,
+            "-e" => flags.ignore_unknown = true,
+            "-a" | "-A" => all = true,
             "-p" | "--load" | "--system" => {
                 return Err(args
                     .error_at(word, "sysctl: lvsim has no /etc/sysctl.conf")
@@ -63,6 +90,14 @@ pub fn parse_sysctl(args: &mut Args) -> Result<SysctlCommand, Diagnostic> {
             }
             _ => words.push(word),
         }
+    }
+    if all {
+        return match words.first() {
+            None => Ok(SysctlCommand::All { flags }),
+            Some(word) => Err(args
+                .error_at(word, "sysctl: -a lists every key; drop the key or the -a")
+                .with_help(format!("accepted: {ACCEPTED}"))),
+        };
     }
     if words.is_empty() {
         return Err(args.missing("the key (e.g. net.ipv4.ip_forward=1)"));
@@ -79,10 +114,11 @@ pub fn parse_sysctl(args: &mut Args) -> Result<SysctlCommand, Diagnostic> {
             })?;
             pairs.push((key.trim().replace('/', "."), value.trim().to_owned()));
         }
-        return Ok(SysctlCommand::Write { pairs, quiet });
+        return Ok(SysctlCommand::Write { pairs, flags });
     }
     Ok(SysctlCommand::Read {
         keys: words.iter().map(|w| w.text.replace('/', ".")).collect(),
+        flags,
     })
 }
 
@@ -127,6 +163,14 @@ pub fn parse_cat(args: &mut Args) -> Result<SysctlCommand, Diagnostic> {
     Ok(SysctlCommand::Cat { key })
 }
 
+/// procps' wording for a key with no /proc/sys file.
+fn cannot_stat(key: &str) -> String {
+    format!(
+        "sysctl: cannot stat {}: No such file or directory",
+        proc_path(key)
+    )
+}
+
 fn proc_path(key: &str) -> String {
     format!("/proc/sys/{}", key.replace('.', "/"))
 }
@@ -134,41 +178,36 @@ fn proc_path(key: &str) -> String {
 pub fn run(host: &mut Host, ctx: &mut Ctx, command: &SysctlCommand) -> Result<Vec<String>, String> {
     let now = ctx.now;
     match command {
-        SysctlCommand::Write { pairs, quiet } => {
+        SysctlCommand::Write { pairs, flags } => {
             let mut out = Vec::new();
             for (key, value) in pairs {
-                host.sysctl_write(key, value, now).map_err(|e| match e {
-                    SysctlError::NoSuchKey => format!(
-                        "sysctl: cannot stat {}: No such file or directory",
-                        proc_path(key)
-                    ),
-                    SysctlError::InvalidValue => {
-                        format!("sysctl: setting key \"{key}\": Invalid argument")
+                match host.sysctl_write(key, value, now) {
+                    Ok(()) if !flags.quiet => out.push(flags.line(key, value)),
+                    Ok(()) => {}
+                    Err(SysctlError::NoSuchKey) if flags.ignore_unknown => {}
+                    Err(SysctlError::NoSuchKey) => return Err(cannot_stat(key)),
+                    Err(SysctlError::InvalidValue) => {
+                        return Err(format!("sysctl: setting key \"{key}\": Invalid argument"));
                     }
-                })?;
-                if !quiet {
-                    out.push(format!("{key} = {value}"));
                 }
             }
             Ok(out)
         }
-        SysctlCommand::Read { keys } => keys
-            .iter()
-            .map(|key| {
-                host.sysctl_read(key)
-                    .map(|v| format!("{key} = {v}"))
-                    .map_err(|_| {
-                        format!(
-                            "sysctl: cannot stat {}: No such file or directory",
-                            proc_path(key)
-                        )
-                    })
-            })
-            .collect(),
-        SysctlCommand::All => Ok(host
+        SysctlCommand::Read { keys, flags } => {
+            let mut out = Vec::new();
+            for key in keys {
+                match host.sysctl_read(key) {
+                    Ok(value) => out.push(flags.line(key, &value)),
+                    Err(_) if flags.ignore_unknown => {}
+                    Err(_) => return Err(cannot_stat(key)),
+                }
+            }
+            Ok(out)
+        }
+        SysctlCommand::All { flags } => Ok(host
             .sysctl_snapshot()
             .into_iter()
-            .map(|(k, v)| format!("{k} = {v}"))
+            .map(|(k, v)| flags.line(&k, &v))
             .collect()),
         SysctlCommand::EchoToProc { key, value } => {
             host.sysctl_write(key, value, now).map_err(|e| match e {

@@ -44,6 +44,8 @@ pub struct ArpingOptions {
     pub broadcast_only: bool,
     /// `-f` (and `-D`): stop at the first reply.
     pub quit_on_reply: bool,
+    /// `-q`: print nothing but errors.
+    pub quiet: bool,
 }
 
 pub struct Arping {
@@ -172,6 +174,15 @@ impl Arping {
             return;
         }
         self.done = true;
+        if !self.opts.quiet {
+            self.print_summary(ctx);
+        }
+        host.finish_program(ctx, me, self.tally());
+    }
+}
+
+impl Arping {
+    fn print_summary(&self, ctx: &mut Ctx) {
         say!(
             ctx,
             "Sent {} probes ({} broadcast(s))",
@@ -184,7 +195,6 @@ impl Arping {
             String::new()
         };
         say!(ctx, "Received {} response(s){extra}", self.received);
-        host.finish_program(ctx, me, self.tally());
     }
 }
 
@@ -229,13 +239,15 @@ impl Program for Arping {
             host.finish_program(ctx, me, tally);
             return;
         }
-        let dev_name = host.ifaces[self.dev].name.clone();
-        say!(
-            ctx,
-            "ARPING {} from {} {dev_name}",
-            self.opts.target,
-            self.src
-        );
+        if !self.opts.quiet {
+            let dev_name = host.ifaces[self.dev].name.clone();
+            say!(
+                ctx,
+                "ARPING {} from {} {dev_name}",
+                self.opts.target,
+                self.src
+            );
+        }
         if let Some(deadline) = self.opts.deadline_ns {
             host.program_timer(ctx, me, deadline, TIMER_DEADLINE);
         }
@@ -279,13 +291,15 @@ impl Program for Arping {
         } else {
             "request"
         };
-        say!(
-            ctx,
-            "{kind} {op} from {} [{}]  {}ms",
-            arp.spa,
-            upper_mac(arp.sha),
-            millis(ctx.now.since(self.last_sent))
-        );
+        if !self.opts.quiet {
+            say!(
+                ctx,
+                "{kind} {op} from {} [{}]  {}ms",
+                arp.spa,
+                upper_mac(arp.sha),
+                millis(ctx.now.since(self.last_sent))
+            );
+        }
         self.received += 1;
         if !unicast {
             self.broadcast_replies += 1;

@@ -61,6 +61,8 @@ pub enum HttpMode {
         head: bool,
         max_time_ns: Option<u64>,
         connect_timeout_ns: Option<u64>,
+        /// False under `-s` without `-S`: curl then fails without a message.
+        show_errors: bool,
     },
     Ab {
         requests: u32,
@@ -118,6 +120,19 @@ impl HttpClient {
 
     fn is_curl(&self) -> bool {
         matches!(self.mode, HttpMode::Curl { .. })
+    }
+
+    /// Prints a `curl: (N) ...` line unless `-s` silenced errors.
+    fn curl_error(&self, ctx: &mut Ctx, message: String) {
+        if matches!(
+            self.mode,
+            HttpMode::Curl {
+                show_errors: true,
+                ..
+            }
+        ) {
+            say!(ctx, "{message}");
+        }
     }
 
     fn total(&self) -> u32 {
@@ -239,11 +254,12 @@ impl HttpClient {
         self.failed += 1;
         let elapsed = ctx.now.since(self.begin) / 1_000_000;
         if self.is_curl() {
-            say!(
+            self.curl_error(
                 ctx,
-                "curl: (7) Failed to connect to {} port {} after {elapsed} ms: {errno}",
-                self.url.ip,
-                self.url.port
+                format!(
+                    "curl: (7) Failed to connect to {} port {} after {elapsed} ms: {errno}",
+                    self.url.ip, self.url.port
+                ),
             );
         } else {
             say!(
@@ -375,7 +391,7 @@ impl Program for HttpClient {
             }
             _ => return,
         };
-        say!(ctx, "{message}");
+        self.curl_error(ctx, message);
         self.failed += 1;
         self.finish(host, ctx, me);
     }
@@ -449,7 +465,7 @@ impl HttpClient {
         self.failed += 1;
         match self.mode {
             HttpMode::Curl { .. } => {
-                say!(ctx, "curl: (56) Recv failure: {why}");
+                self.curl_error(ctx, format!("curl: (56) Recv failure: {why}"));
                 self.finish(host, ctx, me);
             }
             HttpMode::Ab { concurrency, .. } => self.next_or_finish(host, ctx, me, concurrency),

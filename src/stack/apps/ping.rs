@@ -31,6 +31,8 @@ pub struct PingOptions {
     pub iface: Option<String>,
     /// `-I 192.168.188.120`
     pub source: Option<Ipv4Addr>,
+    /// `-q`: only the first and the summary lines.
+    pub quiet: bool,
 }
 
 pub struct Ping {
@@ -257,15 +259,18 @@ impl Program for Ping {
         if reply.id != self.id || self.done {
             return false;
         }
+        let quiet = self.opts.quiet;
         let Some(sent_at) = self.outstanding.remove(&reply.seq) else {
-            say!(
-                ctx,
-                "{} bytes from {}: icmp_seq={} ttl={} (DUP!)",
-                reply.bytes,
-                reply.from,
-                reply.seq,
-                reply.ttl
-            );
+            if !quiet {
+                say!(
+                    ctx,
+                    "{} bytes from {}: icmp_seq={} ttl={} (DUP!)",
+                    reply.bytes,
+                    reply.from,
+                    reply.seq,
+                    reply.ttl
+                );
+            }
             return true;
         };
         let rtt = ctx.now.since(sent_at);
@@ -274,15 +279,17 @@ impl Program for Ping {
         self.rtt_max = self.rtt_max.max(rtt);
         self.rtt_sum += rtt as u128;
         self.rtt_sum_sq += (rtt as u128) * (rtt as u128);
-        say!(
-            ctx,
-            "{} bytes from {}: icmp_seq={} ttl={} time={} ms",
-            reply.bytes,
-            reply.from,
-            reply.seq,
-            reply.ttl,
-            millis(rtt)
-        );
+        if !quiet {
+            say!(
+                ctx,
+                "{} bytes from {}: icmp_seq={} ttl={} time={} ms",
+                reply.bytes,
+                reply.from,
+                reply.seq,
+                reply.ttl,
+                millis(rtt)
+            );
+        }
         if self.all_answered() {
             self.finish(host, ctx, me);
         }
@@ -324,7 +331,9 @@ impl Program for Ping {
             IcmpMessage::TimeExceeded { .. } => "Time to live exceeded".to_owned(),
             _ => "ICMP error".to_owned(),
         };
-        say!(ctx, "From {from} icmp_seq={seq} {text}");
+        if !self.opts.quiet {
+            say!(ctx, "From {from} icmp_seq={seq} {text}");
+        }
         if self.all_answered() {
             self.finish(host, ctx, me);
         }
