@@ -38,7 +38,8 @@ pub fn parse(args: &mut Args) -> Result<ArpCommand, Diagnostic> {
     let mut addr = None;
     while let Some(word) = args.take() {
         match word.text.as_str() {
-            "-n" | "-e" | "-v" => {}
+            // lvsim has no DNS, so output is always numeric, and `-e` is the default layout.
+            "-n" | "-e" => {}
             "-a" => bsd = true,
             "-an" | "-na" => bsd = true,
             "-i" => dev = Some(args.expect("the interface")?.text.clone()),
@@ -48,7 +49,7 @@ pub fn parse(args: &mut Args) -> Result<ArpCommand, Diagnostic> {
                 action = Some((true, ip, Some(mac)));
             }
             "-d" => action = Some((false, args.ipv4("the address")?, None)),
-            "temp" | "pub" | "netmask" => {
+            "temp" | "pub" | "netmask" | "-v" => {
                 return Err(args
                     .error_at(word, format!("arp: `{}` is not simulated", word.text))
                     .with_help(format!("accepted: {ACCEPTED}")));
