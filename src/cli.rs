@@ -21,17 +21,33 @@ pub const EXIT_FAILED: i32 = 1;
 pub const EXIT_BAD_INPUT: i32 = 2;
 
 /// Options of `lvsim run`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct RunArgs {
+    /// A scenario file, or the name of a shipped lab (see `lvsim list`)
     pub scenario: Option<String>,
+    /// Write a pcapng capture with one interface per host NIC
+    #[arg(long, value_name = "FILE.pcapng")]
     pub pcap: Option<PathBuf>,
+    /// Write one classic pcap per NIC into DIR
+    #[arg(long, value_name = "DIR")]
     pub pcap_dir: Option<PathBuf>,
-    /// A file, or `-` for standard output.
+    /// Write the JSON report to FILE (`-` for standard output)
+    #[arg(long, value_name = "FILE|-")]
     pub json: Option<String>,
+    /// Seed for the random choices (default: the scenario's `seed`, else 1)
+    #[arg(long)]
     pub seed: Option<u64>,
+    /// Stop at exactly this simulated time (e.g. 10s), overriding the scenario's `until`
+    #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// Stop a run-away scenario after this many events
+    #[arg(long, value_name = "N")]
     pub max_events: Option<u64>,
+    /// Do not print the timeline
+    #[arg(long)]
     pub quiet: bool,
+    /// Print frames, events, wall time and frames per second
+    #[arg(long)]
     pub stats: bool,
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{neigh, run_lab};
+use common::{app, neigh, run_lab};
 use lvsim::scenario::run::RunResult;
 
 /// Two LANs joined by a router: a 10.0.1.2 — (10.0.1.1) router (10.0.2.1) — b 10.0.2.2.
@@ -32,17 +32,6 @@ systemctl start nginx
 {extra}
 "#
     ))
-}
-
-fn app(result: &RunResult, cmd: &str) -> (u64, u64) {
-    let a = result
-        .world
-        .trace
-        .apps
-        .iter()
-        .find(|a| a.cmd == cmd)
-        .unwrap_or_else(|| panic!("{cmd} ran"));
-    (a.ok, a.failed)
 }
 
 fn drops(result: &RunResult, token: &str) -> Vec<String> {

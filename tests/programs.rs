@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{neigh, run_lab, warnings};
+use common::{app, neigh, run_lab, warnings};
 use lvsim::scenario::run::RunResult;
 
 const TWO_HOSTS: &str = r#"
@@ -27,17 +27,6 @@ fn lab(runs: &[(&str, &str, &str)]) -> RunResult {
         ));
     }
     run_lab(&text)
-}
-
-fn app(result: &RunResult, cmd: &str) -> (u64, u64) {
-    let a = result
-        .world
-        .trace
-        .apps
-        .iter()
-        .find(|a| a.cmd == cmd)
-        .unwrap_or_else(|| panic!("{cmd} ran"));
-    (a.ok, a.failed)
 }
 
 /// ARP frames `host` sent: (time in ms, op 1/2, spa, tpa).

@@ -178,6 +178,25 @@ impl Host {
         }
     }
 
+    /// neigh_event_ns: a request this host answers teaches it the requester's address
+    /// unconditionally (override, whatever locktime says).
+    fn learn_requester(&mut self, ctx: &mut Ctx, dev: IfIndex, arp: &ArpRepr, why: &'static str) {
+        let flags = UpdateFlags {
+            override_: true,
+            admin: false,
+        };
+        self.neigh_update(
+            ctx,
+            dev,
+            arp.spa,
+            Some(arp.sha),
+            NudState::Stale,
+            flags,
+            true,
+            why,
+        );
+    }
+
     /// `arp_filter`: with it on, answer only if the route back to the sender leaves by the
     /// interface the request came in on.
     fn arp_filter_check(&self, dev: IfIndex, sip: Ipv4Addr, tip: Ipv4Addr) -> Result<(), String> {
@@ -315,19 +334,10 @@ impl Host {
             self.decide(ctx, dev, arp.tpa, Decision::Ignored, text);
             return true;
         }
-        // neigh_event_ns: the requester's address is learned unconditionally (override).
-        let flags = UpdateFlags {
-            override_: true,
-            admin: false,
-        };
-        self.neigh_update(
+        self.learn_requester(
             ctx,
             dev,
-            arp.spa,
-            Some(arp.sha),
-            NudState::Stale,
-            flags,
-            true,
+            arp,
             "learned from a request for its own address, which overrides the entry whatever locktime says",
         );
         if !self.ifaces[dev].has_addr(arp.tpa) {
@@ -407,20 +417,7 @@ impl Host {
         if self.validate_source(arp.spa, dev) != SourceCheck::Ok {
             return false;
         }
-        let flags = UpdateFlags {
-            override_: true,
-            admin: false,
-        };
-        self.neigh_update(
-            ctx,
-            dev,
-            arp.spa,
-            Some(arp.sha),
-            NudState::Stale,
-            flags,
-            true,
-            "learned from a request it answers by proxy",
-        );
+        self.learn_requester(ctx, dev, arp, "learned from a request it answers by proxy");
         let parms = &self.ifaces[dev].neigh_parms;
         let max_delay = parms.ns(super::sysctl::NeighKey::ProxyDelay);
         let delay = if eth.dst.is_multicast() && max_delay > 0 {

@@ -631,26 +631,24 @@ impl Host {
     /// An orphaned FIN_WAIT2 socket waits `tcp_fin_timeout` for the peer's FIN.
     fn tcp_arm_fin_timeout(&mut self, ctx: &mut Ctx, id: SocketId) {
         let timeout = self.sysctl.int(Global::TcpFinTimeout).max(1) as u64 * 1_000_000_000;
-        let socket = self.tcp.socket_mut(id).expect("open");
-        socket.timer_gen += 1;
-        socket.timer = Some(ctx.now + timeout);
-        let event = HostEvent::TcpTimer {
-            socket: id,
-            generation: socket.timer_gen,
-        };
-        ctx.at(ctx.now + timeout, event);
+        self.tcp_arm_timer(ctx, id, timeout);
     }
 
     fn tcp_enter_time_wait(&mut self, ctx: &mut Ctx, id: SocketId) {
+        self.tcp.socket_mut(id).expect("open").state = TcpState::TimeWait;
+        self.tcp_arm_timer(ctx, id, TIME_WAIT);
+    }
+
+    /// Replaces the socket's pending timer (a new generation makes the old one stale).
+    fn tcp_arm_timer(&mut self, ctx: &mut Ctx, id: SocketId, after_ns: u64) {
         let socket = self.tcp.socket_mut(id).expect("open");
-        socket.state = TcpState::TimeWait;
         socket.timer_gen += 1;
-        socket.timer = Some(ctx.now + TIME_WAIT);
+        socket.timer = Some(ctx.now + after_ns);
         let event = HostEvent::TcpTimer {
             socket: id,
             generation: socket.timer_gen,
         };
-        ctx.at(ctx.now + TIME_WAIT, event);
+        ctx.at(ctx.now + after_ns, event);
     }
 
     /// Sends queued data within the peer's window, then the FIN once all data is out.
@@ -839,15 +837,8 @@ impl Host {
     }
 
     fn tcp_arm_retransmit(&mut self, ctx: &mut Ctx, id: SocketId) {
-        let socket = self.tcp.socket_mut(id).expect("open");
-        socket.timer_gen += 1;
-        let at = ctx.now + socket.rto;
-        socket.timer = Some(at);
-        let event = HostEvent::TcpTimer {
-            socket: id,
-            generation: socket.timer_gen,
-        };
-        ctx.at(at, event);
+        let rto = self.tcp.socket(id).expect("open").rto;
+        self.tcp_arm_timer(ctx, id, rto);
     }
 
     fn tcp_rearm(&mut self, ctx: &mut Ctx, id: SocketId) {

@@ -91,6 +91,18 @@ pub fn request_senders(result: &RunResult, host: &str, target: &str) -> Vec<Stri
         .collect()
 }
 
+/// The (ok, failed) tally of the program started by command line `cmd`.
+pub fn app(result: &RunResult, cmd: &str) -> (u64, u64) {
+    let a = result
+        .world
+        .trace
+        .apps
+        .iter()
+        .find(|a| a.cmd == cmd)
+        .unwrap_or_else(|| panic!("{cmd} ran"));
+    (a.ok, a.failed)
+}
+
 /// Warnings of a kind raised during the run: (host, detail).
 pub fn warnings(result: &RunResult, kind: &str) -> Vec<(String, String)> {
     result
