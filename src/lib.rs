@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod diagnosis;
 pub mod lint;
+pub mod lvs;
 pub mod output;
 pub mod scenario;
 pub mod sim;

@@ -1,0 +1,3 @@
+//! `ipvsadm` 1.31: its command line and its output, byte for byte (ipvsadm.md).
+
+pub mod command;
