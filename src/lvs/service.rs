@@ -229,7 +229,6 @@ pub struct Dest {
     pub activeconns: u32,
     pub inactconns: u32,
     pub persistconns: u32,
-    pub stats: Counters,
 }
 
 impl Dest {
@@ -243,7 +242,6 @@ impl Dest {
             activeconns: 0,
             inactconns: 0,
             persistconns: 0,
-            stats: Counters::default(),
         }
     }
 
