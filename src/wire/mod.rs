@@ -8,6 +8,7 @@ pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
 pub mod mac;
+pub mod mangle;
 pub mod packet;
 pub mod summary;
 pub mod tcp;

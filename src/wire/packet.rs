@@ -6,6 +6,8 @@
 pub struct Packet {
     buf: Vec<u8>,
     start: usize,
+    /// Why a node rewrote this packet; the NIC that sends it attaches it to its capture.
+    note: Option<Box<str>>,
 }
 
 impl Packet {
@@ -18,12 +20,17 @@ impl Packet {
         Packet {
             buf: vec![0; Self::HEADROOM + len],
             start: Self::HEADROOM,
+            note: None,
         }
     }
 
     /// Wraps received bytes (no headroom: they already carry their link header).
     pub fn from_bytes(buf: Vec<u8>) -> Packet {
-        Packet { buf, start: 0 }
+        Packet {
+            buf,
+            start: 0,
+            note: None,
+        }
     }
 
     pub fn data(&self) -> &[u8] {
@@ -59,6 +66,22 @@ impl Packet {
     /// Drops the first `n` bytes (a header that has been consumed).
     pub fn pull_front(&mut self, n: usize) {
         self.start = (self.start + n).min(self.buf.len());
+    }
+
+    /// Records why the packet was rewritten (shown on the frame that carries it out).
+    pub fn annotate(&mut self, note: String) {
+        self.note = Some(note.into_boxed_str());
+    }
+
+    /// Takes the rewrite explanation, if any.
+    pub fn take_note(&mut self) -> Option<String> {
+        self.note.take().map(String::from)
+    }
+
+    /// Inserts `bytes` at offset `at` of the data (a TCP option pushed between headers).
+    pub fn insert(&mut self, at: usize, bytes: &[u8]) {
+        let at = self.start + at;
+        self.buf.splice(at..at, bytes.iter().copied());
     }
 
     /// Cuts the packet to `len` bytes (removes Ethernet padding after the IP datagram).

@@ -111,15 +111,17 @@ pub fn parse(l4: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> Result<TcpSegment<'_>, 
         return Err("bad TCP checksum");
     }
     let mut options = TcpOptions::default();
-    for element in slice.options_iterator().flatten() {
-        match element {
-            TcpOptionElement::MaximumSegmentSize(mss) => options.mss = Some(mss),
-            TcpOptionElement::WindowScale(shift) => options.window_scale = Some(shift),
-            TcpOptionElement::SelectiveAcknowledgementPermitted => options.sack_permitted = true,
-            TcpOptionElement::Timestamp(val, ecr) => options.timestamp = Some((val, ecr)),
-            _ => {}
+    walk_options(slice.options(), |kind, value, _| match (kind, value) {
+        (2, &[a, b]) => options.mss = Some(u16::from_be_bytes([a, b])),
+        (3, &[shift]) => options.window_scale = Some(shift),
+        (4, []) => options.sack_permitted = true,
+        (8, v) if v.len() == 8 => {
+            let val = u32::from_be_bytes([v[0], v[1], v[2], v[3]]);
+            let ecr = u32::from_be_bytes([v[4], v[5], v[6], v[7]]);
+            options.timestamp = Some((val, ecr));
         }
-    }
+        _ => {}
+    });
     let raw = l4[13];
     Ok(TcpSegment {
         repr: TcpRepr {
@@ -133,6 +135,27 @@ pub fn parse(l4: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> Result<TcpSegment<'_>, 
         },
         payload: &l4[slice.slice().len()..],
     })
+}
+
+/// Walks a TCP options area as `tcp_parse_options` does: every option with a length is
+/// skipped by it, so unknown kinds (like FULLNAT's TOA) do not hide the ones after them.
+/// Calls `f(kind, value, offset of the option)`.
+pub fn walk_options(options: &[u8], mut f: impl FnMut(u8, &[u8], usize)) {
+    let mut at = 0;
+    while at < options.len() {
+        match options[at] {
+            0 => return,
+            1 => at += 1,
+            kind => {
+                let len = options.get(at + 1).copied().unwrap_or(0) as usize;
+                if len < 2 || at + len > options.len() {
+                    return;
+                }
+                f(kind, &options[at + 2..at + len], at);
+                at += len;
+            }
+        }
+    }
 }
 
 /// Builds an IPv4 datagram carrying the segment `repr` with `payload`.
