@@ -228,12 +228,23 @@ fn failures_in_setup_stop_the_run_at_the_command() {
     );
 }
 
+/// design.md "lvsim sched output rules": an ipvsadm line ipvsadm would reject, in setup,
+/// stops the run with `FILE:LINE:COL: ipvsadm: <message>` — parse errors and kernel refusals.
 #[test]
-fn ipvsadm_is_a_clear_not_yet_error() {
-    let e = error_of(&setup("ipvsadm -A -t 10.0.0.100:80 -s rr"));
+fn bad_ipvsadm_lines_stop_the_setup_with_ipvsadms_message() {
+    let e = error_of(&setup("ipvsadm -A -t 10.0.0.100:80 -s rr -w 5"));
     assert_eq!(
         e.headline(),
-        "lab.toml:5:1: ipvsadm: the LVS director is not simulated yet"
+        "lab.toml:5:1: ipvsadm: Illegal 'weight' option with the 'add-service' command"
+    );
+    let e = error_of(&setup("ipvsadm -a -t 10.0.0.100:80 -r 10.0.0.2"));
+    assert_eq!(e.headline(), "lab.toml:5:1: ipvsadm: Service not defined");
+    let e = error_of(&setup(
+        "ipvsadm -A -t 10.0.0.100:80\nipvsadm -A -t 10.0.0.100:80 -s rr",
+    ));
+    assert_eq!(
+        e.headline(),
+        "lab.toml:6:1: ipvsadm: Service already exists"
     );
 }
 

@@ -167,6 +167,7 @@ impl World {
             HostEvent::TcpTimer { socket, generation } => h.tcp_timer(&mut ctx, socket, generation),
             HostEvent::AppTimer { app, token } => h.app_timer(&mut ctx, app, token),
             HostEvent::ReassemblyTimeout { key } => h.reassembly_timeout(&mut ctx, key),
+            HostEvent::IpvsTimer => h.ipvs_timer(&mut ctx),
             HostEvent::ProxyArpReply { iface, request } => {
                 h.send_reply(&mut ctx, iface, &request, ClaimReason::ProxyArp)
             }

@@ -20,6 +20,7 @@ use super::sysctl::{
 };
 use super::tcp::TcpStack;
 use crate::diagnosis::ArpClaim;
+use crate::lvs::table::Ipvs;
 use crate::sim::{SimRng, SimTime};
 use crate::trace::{Capture, Direction, HostId};
 use crate::wire::arp::ArpRepr;
@@ -46,6 +47,8 @@ pub enum HostEvent {
     ProxyArpReply { iface: IfIndex, request: ArpRepr },
     /// An IP reassembly queue timed out.
     ReassemblyTimeout { key: (Ipv4Addr, Ipv4Addr, u16, u8) },
+    /// IPVS connection expiry and housekeeping.
+    IpvsTimer,
 }
 
 /// The route chosen for a locally generated datagram.
@@ -109,6 +112,10 @@ pub struct Host {
     pub(crate) reassembly: super::ip::Reassembly,
     /// A counter for process ids of started programs (ping's ICMP id, ...).
     pub(crate) next_pid: u32,
+    /// IPVS: inactive until an `ipvsadm` line adds a virtual service.
+    pub ipvs: Box<Ipvs>,
+    /// When the pending IPVS timer event fires.
+    pub(crate) ipvs_wakeup: Option<SimTime>,
 }
 
 impl Host {
@@ -141,6 +148,8 @@ impl Host {
             route_exceptions: FxHashMap::default(),
             reassembly: Default::default(),
             next_pid,
+            ipvs: Box::new(Ipvs::new(seed)),
+            ipvs_wakeup: None,
         };
         let lo = host.create_iface("lo", IfKind::Loopback, MacAddr::ZERO);
         let loopback = IfAddr {
@@ -448,6 +457,12 @@ impl Host {
         let parts: Vec<&str> = key.split(['.', '/']).collect();
         match parts.as_slice() {
             ["net", "ipv4", "ip_forward"] => Ok(self.conf_all.get(ConfKey::Forwarding).to_string()),
+            ["net", "ipv4", "vs", name] => self
+                .ipvs
+                .sysctl
+                .get(name)
+                .map(str::to_owned)
+                .ok_or(SysctlError::NoSuchKey),
             ["net", "ipv4", "conf", dev, name] => {
                 let key = ConfKey::from_name(name).ok_or(SysctlError::NoSuchKey)?;
                 Ok(self.conf_dir(dev)?.get(key).to_string())
@@ -541,6 +556,7 @@ impl Host {
                 }
                 Ok(())
             }
+            ["net", "ipv4", "vs", name] => self.ipvs.sysctl.set(name, value.trim()),
             ["net", "ipv4", rest @ ..] => self.sysctl.set(&rest.join("."), value.trim()),
             _ => Err(SysctlError::NoSuchKey),
         }
@@ -592,6 +608,9 @@ impl Host {
         }
         for (key, value) in self.sysctl.iter() {
             out.insert(format!("net.ipv4.{key}"), value.to_owned());
+        }
+        for (key, value) in self.ipvs.sysctl.iter() {
+            out.insert(format!("net.ipv4.vs.{key}"), value.to_owned());
         }
         out
     }
@@ -664,7 +683,13 @@ impl Host {
 
     /// Hands a complete Ethernet frame to a NIC: captured there (outbound) and put on the wire
     /// by the world. A NIC that is down sends nothing.
-    pub fn transmit(&self, ctx: &mut Ctx, dev: IfIndex, frame: Packet, claim: Option<ArpClaim>) {
+    pub fn transmit(
+        &self,
+        ctx: &mut Ctx,
+        dev: IfIndex,
+        mut frame: Packet,
+        claim: Option<ArpClaim>,
+    ) {
         let iface = &self.ifaces[dev];
         if !iface.admin_up || self.powered_off {
             ctx.drop_packet(&iface.name, format!("link-down: {} is down", iface.name));
@@ -677,7 +702,7 @@ impl Host {
                 iface: iface.name.clone(),
                 dir: Direction::Out,
                 frame: frame.data().to_vec(),
-                notes: Vec::new(),
+                notes: frame.take_note().into_iter().collect(),
             });
         }
         ctx.tx.push(TxFrame {

@@ -182,6 +182,9 @@ impl Host {
             info.ttl,
             info.ttl - 1
         );
+        let Some((info, packet)) = self.ipvs_forward(ctx, info, packet, 0) else {
+            return;
+        };
         self.output_fragmented(ctx, out_dev, next_hop, info, packet);
     }
 
@@ -259,6 +262,19 @@ impl Host {
         } else {
             (info, packet)
         };
+        if let Some((info, packet)) = self.ipvs_local_in(ctx, dev, info, packet, 0) {
+            self.deliver_transport(ctx, dev, info, packet);
+        }
+    }
+
+    /// The transport protocol's input (what runs after the LOCAL_IN hooks).
+    pub(crate) fn deliver_transport(
+        &mut self,
+        ctx: &mut Ctx,
+        dev: IfIndex,
+        info: Ipv4Info,
+        packet: Packet,
+    ) {
         match info.proto {
             PROTO_ICMP => self.icmp_receive(ctx, dev, &info, packet),
             PROTO_TCP => self.tcp_receive(ctx, dev, &info, &packet),
@@ -412,27 +428,32 @@ impl Host {
         self.ip_local_deliver(ctx, LOOPBACK, info, packet);
     }
 
-    /// Splits a datagram larger than the device MTU into fragments (`ip_fragment`).
-    fn output_fragmented(
+    /// Splits a datagram larger than the device MTU into fragments (`ip_fragment`); the
+    /// first fragment carries the datagram's rewrite note.
+    pub(crate) fn output_fragmented(
         &mut self,
         ctx: &mut Ctx,
         dev: IfIndex,
         next_hop: Ipv4Addr,
         info: Ipv4Info,
-        packet: Packet,
+        mut packet: Packet,
     ) {
         let mtu = self.ifaces[dev].mtu as usize;
         if info.total_len <= mtu || self.ifaces[dev].kind == IfKind::Loopback {
             self.neigh_output(ctx, dev, next_hop, packet);
             return;
         }
+        let mut note = packet.take_note();
         let chunk = (mtu - info.header_len) / 8 * 8;
         let payload_len = info.payload_len();
         let mut offset = 0;
         while offset < payload_len {
             let len = chunk.min(payload_len - offset);
             let last = offset + len == payload_len;
-            let fragment = ipv4::fragment(packet.data(), &info, offset, len, last);
+            let mut fragment = ipv4::fragment(packet.data(), &info, offset, len, last);
+            if let Some(note) = note.take() {
+                fragment.annotate(note);
+            }
             self.neigh_output(ctx, dev, next_hop, fragment);
             offset += len;
         }

@@ -390,6 +390,12 @@ pub enum Global {
     TcpTimestamps,
 }
 
+impl From<Global> for usize {
+    fn from(key: Global) -> usize {
+        key as usize
+    }
+}
+
 /// (key, name under net.ipv4, default as /proc/sys shows it), in `Global` order.
 const GLOBALS: [(Global, &str, &str); 17] = [
     (Global::IcmpEchoIgnoreAll, "icmp_echo_ignore_all", "0"),
@@ -419,13 +425,17 @@ const GLOBALS: [(Global, &str, &str); 17] = [
     (Global::TcpTimestamps, "tcp_timestamps", "1"),
 ];
 
-/// Host-wide keys: the text `/proc/sys` shows, and the first number of each for the
-/// packet paths (read per packet, so kept parsed).
+/// A fixed set of keys with their defaults: the text `/proc/sys` shows, and the first number
+/// of each for the packet paths (read per packet, so kept parsed). `K` indexes the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GlobalSysctls {
-    text: [String; 17],
-    numbers: [i64; 17],
+pub struct SysctlValues<K: 'static, const N: usize> {
+    table: &'static [(K, &'static str, &'static str); N],
+    text: [String; N],
+    numbers: [i64; N],
 }
+
+/// Host-wide `net.ipv4.*` keys.
+pub type GlobalSysctls = SysctlValues<Global, 17>;
 
 fn first_number(text: &str) -> i64 {
     text.split_whitespace()
@@ -436,30 +446,39 @@ fn first_number(text: &str) -> i64 {
 
 impl Default for GlobalSysctls {
     fn default() -> Self {
-        let text: [String; 17] = std::array::from_fn(|i| GLOBALS[i].2.to_owned());
-        let numbers = std::array::from_fn(|i| first_number(&text[i]));
-        GlobalSysctls { text, numbers }
+        SysctlValues::new(&GLOBALS)
     }
 }
 
-impl GlobalSysctls {
-    fn index(name: &str) -> Option<usize> {
-        GLOBALS.iter().position(|(_, n, _)| *n == name)
+impl<K: Copy + Into<usize>, const N: usize> SysctlValues<K, N> {
+    /// Every key at its default.
+    pub fn new(table: &'static [(K, &'static str, &'static str); N]) -> Self {
+        let text: [String; N] = std::array::from_fn(|i| table[i].2.to_owned());
+        let numbers = std::array::from_fn(|i| first_number(&text[i]));
+        SysctlValues {
+            table,
+            text,
+            numbers,
+        }
     }
 
-    /// The value as `/proc/sys` shows it, by name under `net.ipv4`.
+    fn index(&self, name: &str) -> Option<usize> {
+        self.table.iter().position(|(_, n, _)| *n == name)
+    }
+
+    /// The value as `/proc/sys` shows it, by name relative to the table's directory.
     pub fn get(&self, name: &str) -> Option<&str> {
-        Self::index(name).map(|i| self.text[i].as_str())
+        self.index(name).map(|i| self.text[i].as_str())
     }
 
     /// An integer key (the first number for multi-valued keys).
-    pub fn int(&self, key: Global) -> i64 {
-        self.numbers[key as usize]
+    pub fn int(&self, key: K) -> i64 {
+        self.numbers[key.into()]
     }
 
     /// The two numbers of a range key (`ip_local_port_range`).
-    pub fn range(&self, key: Global) -> (i64, i64) {
-        let mut numbers = self.text[key as usize]
+    pub fn range(&self, key: K) -> (i64, i64) {
+        let mut numbers = self.text[key.into()]
             .split_whitespace()
             .filter_map(|v| v.parse().ok());
         let low = numbers.next().unwrap_or(0);
@@ -468,7 +487,7 @@ impl GlobalSysctls {
 
     /// Stores `value` if the key exists and the value has the right shape.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), SysctlError> {
-        let i = Self::index(name).ok_or(SysctlError::NoSuchKey)?;
+        let i = self.index(name).ok_or(SysctlError::NoSuchKey)?;
         let words: Vec<&str> = value.split_whitespace().collect();
         let expected = self.text[i].split_whitespace().count();
         if words.len() != expected || words.iter().any(|w| w.parse::<i64>().is_err()) {
@@ -480,7 +499,7 @@ impl GlobalSysctls {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        GLOBALS
+        self.table
             .iter()
             .zip(&self.text)
             .map(|((_, name, _), v)| (*name, v.as_str()))

@@ -26,6 +26,14 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// The text of word `index` of the command (0 = the program name as written).
+    pub fn source_word(&self, index: usize) -> String {
+        self.words
+            .get(index)
+            .map(|w| w.text.clone())
+            .unwrap_or_default()
+    }
+
     pub fn peek(&self) -> Option<&'a Word> {
         self.words.get(self.pos)
     }

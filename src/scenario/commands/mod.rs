@@ -5,6 +5,7 @@ pub mod args;
 pub mod arp;
 pub mod ifconfig;
 pub mod ip;
+pub mod ipvsadm;
 pub mod programs;
 pub mod route;
 pub mod sysctl;
@@ -27,6 +28,7 @@ pub enum Command {
     Sysctl(sysctl::SysctlCommand),
     System(system::SystemCommand),
     Program(programs::ProgramSpec),
+    Ipvsadm(ipvsadm::IpvsadmLine),
 }
 
 /// A command with the line it came from (for the timeline and for error positions).
@@ -37,7 +39,7 @@ pub struct ScriptCommand {
 }
 
 /// Every command name lvsim knows, for "command not found" help.
-pub const KNOWN: &str = "ip, ifconfig, route, arp, sysctl, echo, cat, ifup, ifdown, modprobe, systemctl, service, ping, curl, ab, arping, arpspoof, kill, pkill, killall, poweroff, yum, apt-get";
+pub const KNOWN: &str = "ip, ifconfig, route, arp, sysctl, echo, cat, ifup, ifdown, modprobe, systemctl, service, ipvsadm, ping, curl, ab, arping, arpspoof, kill, pkill, killall, poweroff, yum, apt-get";
 
 /// An error for a command lvsim knows of but does not run (yet), at the command's name.
 fn not_simulated(source: &Source, line: &CommandLine, message: &str, help: &str) -> Diagnostic {
@@ -84,13 +86,8 @@ pub fn parse(line: CommandLine, source: &Source) -> Result<ScriptCommand, Diagno
             "ab" => Command::Program(programs::parse_ab(&mut args)?),
             "arping" => Command::Program(programs::parse_arping(&mut args)?),
             "arpspoof" => Command::Program(programs::parse_arpspoof(&mut args)?),
-            "ipvsadm" => {
-                return Err(not_simulated(
-                    source,
-                    &line,
-                    "ipvsadm: the LVS director is not simulated yet",
-                    "ipvsadm arrives with the director issue; this lab can use the network commands only",
-                ));
+            "ipvsadm" | "/sbin/ipvsadm" | "/usr/sbin/ipvsadm" => {
+                Command::Ipvsadm(ipvsadm::parse(&mut args))
             }
             "iptables" => {
                 return Err(not_simulated(
@@ -133,6 +130,7 @@ pub fn run(host: &mut Host, ctx: &mut Ctx, command: &ScriptCommand) -> Result<()
             programs::run(host, ctx, spec, &command.line.display());
             Ok(Vec::new())
         }
+        Command::Ipvsadm(line) => ipvsadm::run(host, ctx, line),
     }?;
     let silenced = command
         .line
