@@ -504,11 +504,13 @@ impl Host {
         socket.rcv_nxt = r.seq.wrapping_add(1);
         self.learn_peer_options(&mut socket, &r);
         socket.state = TcpState::Established;
-        socket.ack_pending = true;
         let owner = socket.owner;
         self.tcp.sockets[id] = Some(socket);
-        self.tcp.pending_acks.push(id);
         self.tcp_ack(ctx, id, seg);
+        // tcp_rcv_synsent_state_process: nothing is waiting to be written yet (the program
+        // only now learns that it is connected), so the handshake ACK leaves at once rather
+        // than riding on the request.
+        self.tcp_send_control(ctx, id, ACK);
         self.tcp.events.push_back((id, owner, TcpEvent::Connected));
     }
 
