@@ -1,6 +1,8 @@
 //! Diagnoses raised while a lab runs. `arp-conflict`: two different MACs claim one IP on a
 //! LAN while the first claimant still holds it; the warning names both hosts and the rule
-//! (usually a sysctl) that let the second one claim it.
+//! (usually a sysctl) that let the second one claim it. `director-bypassed`: a client's
+//! frames for a VIP reach a host that is not a director for it. `nat-reply-bypassed`: a NAT
+//! real server's reply goes to the client without passing the director.
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -166,6 +168,130 @@ fn explain(host: &str, ip: Ipv4Addr, reason: &ClaimReason) -> String {
         ClaimReason::ProxyArp => format!(
             "{host} answers for {ip} by proxy ARP (proxy_arp=1) although {ip} is on this LAN; turn proxy_arp off on {host}"
         ),
+    }
+}
+
+/// Where the directors' virtual services and NAT real servers are, as each director
+/// registers them after changing its tables.
+#[derive(Default)]
+pub struct DirectorMap {
+    /// VIP → the hosts with a virtual service on it.
+    vips: FxHashMap<Ipv4Addr, Vec<HostId>>,
+    /// (real server, port) → the hosts that NAT to it.
+    nat_servers: FxHashMap<(Ipv4Addr, u16), Vec<HostId>>,
+    reported: BTreeSet<(&'static str, HostId, HostId, Ipv4Addr)>,
+}
+
+/// A bypass found: kind, the host to name, and the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bypass {
+    pub kind: &'static str,
+    pub host: HostId,
+    pub detail: String,
+}
+
+/// The fields of an IPv4 TCP/UDP frame the bypass checks read.
+struct FrameAddrs {
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    sport: Option<u16>,
+}
+
+fn frame_addrs(frame: &[u8]) -> Option<FrameAddrs> {
+    if frame.len() < 34 || frame[12..14] != [0x08, 0x00] || frame[0] & 1 != 0 {
+        return None;
+    }
+    let ip = &frame[14..];
+    let hl = ((ip[0] & 0x0f) as usize) * 4;
+    let v4 = |at: usize| Ipv4Addr::new(ip[at], ip[at + 1], ip[at + 2], ip[at + 3]);
+    let sport = matches!(ip[9], 6 | 17)
+        .then(|| ip.get(hl..hl + 2))
+        .flatten()
+        .map(|p| u16::from_be_bytes([p[0], p[1]]));
+    Some(FrameAddrs {
+        src: v4(12),
+        dst: v4(16),
+        sport,
+    })
+}
+
+impl DirectorMap {
+    /// `host`'s virtual service addresses and NAT real servers, replacing what it had.
+    pub fn register(&mut self, host: HostId, vips: &[Ipv4Addr], nat: &[(Ipv4Addr, u16)]) {
+        for hosts in self.vips.values_mut().chain(self.nat_servers.values_mut()) {
+            hosts.retain(|&h| h != host);
+        }
+        for vip in vips {
+            self.vips.entry(*vip).or_default().push(host);
+        }
+        for server in nat {
+            self.nat_servers.entry(*server).or_default().push(host);
+        }
+        self.vips.retain(|_, hosts| !hosts.is_empty());
+        self.nat_servers.retain(|_, hosts| !hosts.is_empty());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vips.is_empty() && self.nat_servers.is_empty()
+    }
+
+    /// A unicast frame `sender` put on a LAN and the switch delivers to `receiver`. Returns
+    /// a bypass the first time a (sender, receiver, address) is seen.
+    pub fn observe<'n>(
+        &mut self,
+        frame: &[u8],
+        sender: HostId,
+        receiver: HostId,
+        name: &dyn Fn(HostId) -> &'n str,
+    ) -> Option<Bypass> {
+        let f = frame_addrs(frame)?;
+        if let Some(directors) = self.vips.get(&f.dst)
+            && !directors.contains(&sender)
+            && !directors.contains(&receiver)
+        {
+            let director = directors[0];
+            if !self
+                .reported
+                .insert(("director-bypassed", receiver, sender, f.dst))
+            {
+                return None;
+            }
+            let (s, r) = (name(sender), name(receiver));
+            let detail = format!(
+                "{s} sends its packets for the VIP {} to {r} instead of the director {}: {s}'s ARP entry for {} points at {r} (does {r} answer ARP for the VIP? check arp_ignore/arp_announce there)",
+                f.dst,
+                name(director),
+                f.dst
+            );
+            return Some(Bypass {
+                kind: "director-bypassed",
+                host: receiver,
+                detail,
+            });
+        }
+        let sport = f.sport?;
+        let directors = self.nat_servers.get(&(f.src, sport))?;
+        if directors.contains(&receiver)
+            || !self
+                .reported
+                .insert(("nat-reply-bypassed", sender, receiver, f.src))
+        {
+            return None;
+        }
+        let detail = format!(
+            "{}'s reply from {}:{sport} to {} goes straight to {}, not through the NAT director {}: the client never sent to {} and will reset it (the real server's default gateway must be the director)",
+            name(sender),
+            f.src,
+            f.dst,
+            name(receiver),
+            name(directors[0]),
+            f.src
+        );
+        Some(Bypass {
+            kind: "nat-reply-bypassed",
+            host: sender,
+            detail,
+        })
     }
 }
 

@@ -10,6 +10,7 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::rc::Rc;
 
+use crate::diagnosis::DirectorMap;
 use crate::sim::SimTime;
 use crate::wire::arp::ArpRepr;
 
@@ -135,6 +136,8 @@ pub struct Tracer {
     pub arp_sent: Vec<ArpSent>,
     pub arp_decisions: Vec<ArpDecision>,
     pub apps: Vec<AppReport>,
+    /// Where the virtual services are, for the bypass diagnoses.
+    pub directors: DirectorMap,
 }
 
 impl Tracer {
@@ -151,6 +154,7 @@ impl Tracer {
             arp_sent: Vec::new(),
             arp_decisions: Vec::new(),
             apps: Vec::new(),
+            directors: DirectorMap::default(),
         }
     }
 

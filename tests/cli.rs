@@ -53,7 +53,7 @@ fn run_without_a_scenario_runs_the_default_lab() {
     let out = lvsim(&["run", "--quiet", "--json", "-"]);
     assert!(out.status.success());
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["scenario"], "scenarios/dr-lab-network.toml");
+    assert_eq!(report["scenario"], "scenarios/dr-basic.toml");
 }
 
 #[test]

@@ -303,8 +303,13 @@ impl Host {
             return;
         }
         let note = format!(
-            "IPVS DR: {} → POSTROUTING → {}: new destination MAC = {}'s (the IP header keeps {} as destination; TTL −1)",
-            self.name, self.ifaces[out].name, target.rip, target.vip
+            "IPVS DR: {} → POSTROUTING → {}: destination MAC {} → {} ({}); the IP header keeps {} as destination, TTL −1",
+            self.name,
+            self.ifaces[out].name,
+            self.ifaces[dev].mac,
+            crate::wire::packet::DST_MAC,
+            target.rip,
+            target.vip
         );
         self.ipvs_send(ctx, out, target.rip, packet, note);
     }
@@ -584,6 +589,13 @@ impl Host {
         }
         let info = ipv4::parse(packet.data()).ok()?;
         Some((info, packet))
+    }
+
+    /// Tells the diagnoses where this host's VIPs and NAT real servers are (after any change
+    /// to its tables).
+    pub(crate) fn register_director(&self, ctx: &mut Ctx) {
+        let (vips, nat) = self.ipvs.watched_addresses();
+        ctx.trace.directors.register(self.id, &vips, &nat);
     }
 
     /// Schedules the director's timer event for the earliest IPVS deadline.

@@ -3,6 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::lvs::ipvsadm::{dests_in_order, services_in_order};
+use crate::lvs::listing::{DestListing, ServiceListing};
+use crate::lvs::service::ServiceKey;
 use crate::scenario::run::RunResult;
 use crate::stack::host::Host;
 use crate::stack::route::RouteKind;
@@ -57,6 +60,56 @@ fn host_report(host: &Host) -> Value {
     json!({ "addrs": addrs, "routes": routes, "neigh": neigh, "sysctl": sysctl })
 }
 
+/// A director's virtual services as `ipvsadm -L -n --stats` would order them.
+fn ipvs_report(host: &Host, now_ns: u64) -> Value {
+    let snapshot = host.ipvs.snapshot(now_ns);
+    let services: Vec<Value> = services_in_order(&snapshot.services, false)
+        .into_iter()
+        .map(service_report)
+        .collect();
+    Value::Array(services)
+}
+
+fn service_report(svc: &ServiceListing) -> Value {
+    let c = &svc.config;
+    let (proto, vip, port, fwmark) = match c.key {
+        ServiceKey::Addr { proto, addr, port } => {
+            (proto.name(), Some(addr.to_string()), Some(port), None)
+        }
+        ServiceKey::Fwmark { mark, .. } => ("FWM", None, None, Some(mark)),
+    };
+    let dests: Vec<Value> = dests_in_order(svc, false)
+        .into_iter()
+        .map(dest_report)
+        .collect();
+    json!({
+        "proto": proto,
+        "vip": vip,
+        "port": port,
+        "fwmark": fwmark,
+        "sched": c.sched,
+        "persistent": c.is_persistent().then_some(c.timeout),
+        "netmask": c.netmask.to_string(),
+        "dests": dests,
+    })
+}
+
+fn dest_report(d: &DestListing) -> Value {
+    json!({
+        "addr": d.config.addr.to_string(),
+        "port": d.config.port,
+        "fwd": d.config.fwd.name(),
+        "weight": d.config.weight,
+        "active": d.activeconns,
+        "inactive": d.inactconns,
+        "conns": d.stats.conns,
+        "inpkts": d.stats.inpkts,
+        "outpkts": d.stats.outpkts,
+        "inbytes": d.stats.inbytes,
+        "outbytes": d.stats.outbytes,
+    })
+}
+
 /// Builds the report of a finished run.
 pub fn report(scenario_name: &str, title: &str, result: &RunResult) -> Value {
     let world = &result.world;
@@ -64,6 +117,12 @@ pub fn report(scenario_name: &str, title: &str, result: &RunResult) -> Value {
         .hosts
         .iter()
         .map(|h| (h.name.clone(), host_report(h)))
+        .collect();
+    let ipvs: Map<String, Value> = world
+        .hosts
+        .iter()
+        .filter(|h| h.ipvs.is_active())
+        .map(|h| (h.name.clone(), ipvs_report(h, result.end.ns())))
         .collect();
     let apps: Vec<Value> = world
         .trace
@@ -101,7 +160,7 @@ pub fn report(scenario_name: &str, title: &str, result: &RunResult) -> Value {
         "end_ns": result.end.ns(),
         "frames": world.stats.frames,
         "hosts": hosts,
-        "ipvs": {},
+        "ipvs": ipvs,
         "apps": apps,
         "warnings": warnings,
         "drops": drops,

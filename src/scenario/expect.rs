@@ -8,6 +8,7 @@ use toml::de::DeValue;
 
 use super::load::{Loader, Value, host_index};
 use super::source::Diagnostic;
+use crate::lvs::ipvsadm::{Command as IpvsadmCommand, ListOptions};
 use crate::sim::SimTime;
 use crate::sim::world::World;
 use crate::stack::neigh::NudState;
@@ -51,6 +52,13 @@ pub enum Check {
         target: Ipv4Addr,
         sender: Ipv4Addr,
     },
+    /// What an `ipvsadm` listing prints on the host (compared line by line without trailing
+    /// blanks, which editors strip).
+    Ipvsadm {
+        args: String,
+        options: ListOptions,
+        output: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +95,7 @@ const KEYS: [&str; 11] = [
     "ipvsadm",
 ];
 const CHECKS: &str =
-    "neigh, replies_from, app, warning, no_warning, served, arp_repliers, arp_request";
+    "neigh, replies_from, app, warning, no_warning, served, arp_repliers, arp_request, ipvsadm";
 
 pub fn parse(
     loader: &Loader,
@@ -148,11 +156,14 @@ pub fn parse(
                 )?,
             }
         }
-        _ => {
-            return Err(loader.error(
-                key.span(),
-                "`ipvsadm` expectations arrive with the director issue",
-            ));
+        "ipvsadm" => {
+            needs_host("ipvsadm")?;
+            parse_ipvsadm(loader, check_value)?
+        }
+        other => {
+            return Err(loader
+                .error(key.span(), format!("unknown check `{other}`"))
+                .with_help(format!("checks: {CHECKS}")));
         }
     };
     let text = describe(&check, host.map(|h| hosts[h]), time, hosts);
@@ -163,6 +174,61 @@ pub fn parse(
         check,
         text,
     })
+}
+
+/// `ipvsadm = "..."` (the text of `ipvsadm -L -n`) or `ipvsadm = { args = "-L -n --stats",
+/// output = "..." }` for any listing form.
+fn parse_ipvsadm(loader: &Loader, value: &Value) -> Result<Check, Diagnostic> {
+    let (args, output, args_span) = match value.get_ref() {
+        DeValue::String(_) => (
+            "-L -n".to_owned(),
+            loader.string(value, "ipvsadm")?,
+            value.span(),
+        ),
+        _ => {
+            let t = loader.table(value, "ipvsadm")?;
+            loader.check_keys(t, &["args", "output"], "ipvsadm")?;
+            let args_value = loader.require(t, "args", value.span(), "ipvsadm")?;
+            let output = loader.require(t, "output", value.span(), "ipvsadm")?;
+            (
+                loader.string(args_value, "args")?,
+                loader.string(output, "output")?,
+                args_value.span(),
+            )
+        }
+    };
+    let mut argv = vec!["ipvsadm"];
+    argv.extend(args.split_whitespace());
+    let options = match crate::lvs::ipvsadm::parse(&argv) {
+        Ok(IpvsadmCommand::List(options)) => options,
+        Ok(_) => {
+            return Err(loader
+                .error(args_span, "an ipvsadm expectation compares a listing")
+                .with_help("args: -L/-l with its options, e.g. \"-L -n --stats\""));
+        }
+        Err(e) => {
+            return Err(loader.error(args_span, format!("ipvsadm: {}", e.message)));
+        }
+    };
+    Ok(Check::Ipvsadm {
+        args,
+        options,
+        output,
+    })
+}
+
+/// Text compared line by line without trailing blanks, and without blank lines at either end.
+fn listing_lines(text: &str) -> Vec<&str> {
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    let start = lines
+        .iter()
+        .position(|l| !l.is_empty())
+        .unwrap_or(lines.len());
+    let end = lines
+        .iter()
+        .rposition(|l| !l.is_empty())
+        .map_or(start, |e| e + 1);
+    lines[start..end].to_vec()
 }
 
 fn parse_neigh(loader: &Loader, value: &Value) -> Result<Check, Diagnostic> {
@@ -329,6 +395,7 @@ fn describe(check: &Check, host: Option<&str>, time: Option<SimTime>, hosts: &[&
         Check::ArpRequest { target, sender } => {
             format!("who-has {target} sent with sender {sender}")
         }
+        Check::Ipvsadm { args, .. } => format!("ipvsadm {args} prints the expected listing"),
     };
     let at = time
         .map(|t| format!(" at {}", crate::sim::time::human_duration(t.ns())))
@@ -465,6 +532,23 @@ pub fn evaluate(exp: &Expectation, world: &World, at: SimTime) -> Outcome {
                 format!("who-has {target} sent with sender {}", senders.join(", "))
             };
             (passed, json!(senders), detail)
+        }
+        Check::Ipvsadm {
+            options, output, ..
+        } => {
+            let host = &world.hosts[exp.host.expect("checked at load")];
+            let printed = crate::lvs::ipvsadm::list(options, &host.ipvs.snapshot(at.ns()))
+                .unwrap_or_else(|e| format!("{}\n", e.message));
+            let got = listing_lines(&printed);
+            let want = listing_lines(output);
+            let detail = match got.iter().zip(&want).position(|(g, w)| g != w) {
+                Some(i) => format!("line {}: got `{}`, expected `{}`", i + 1, got[i], want[i]),
+                None if got.len() != want.len() => {
+                    format!("got {} lines, expected {}", got.len(), want.len())
+                }
+                None => "the listing matches".to_owned(),
+            };
+            (got == want, json!(printed), detail)
         }
     };
     Outcome {

@@ -16,7 +16,7 @@ pub struct Shipped {
 include!(concat!(env!("OUT_DIR"), "/shipped.rs"));
 
 /// What `lvsim run` and `lvsim tui` use without an argument.
-pub const DEFAULT_LAB: &str = "dr-lab-network";
+pub const DEFAULT_LAB: &str = "dr-basic";
 
 pub fn find(name: &str) -> Option<&'static Shipped> {
     SHIPPED.iter().find(|s| s.name == name)

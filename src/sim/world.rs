@@ -238,6 +238,18 @@ impl World {
         }
     }
 
+    /// `director-bypassed` / `nat-reply-bypassed` for a frame from `sender` to `receiver`.
+    fn check_bypass(&mut self, frame: &[u8], sender: HostId, receiver: HostId) {
+        let hosts = &self.hosts;
+        let name = |h: HostId| hosts[h].name.as_str();
+        let found = self.trace.directors.observe(frame, sender, receiver, &name);
+        if let Some(bypass) = found {
+            let now = self.queue.now();
+            self.trace
+                .warn(now, bypass.kind, bypass.host, bypass.detail);
+        }
+    }
+
     /// The switch forwards a frame that fully arrived from `port`.
     fn switch(&mut self, lan: usize, port: usize, frame: Packet) {
         let now = self.queue.now();
@@ -254,6 +266,13 @@ impl World {
                 self.hosts[host].name, l.name
             );
             self.trace.drop_packet(now, host, &dev, reason);
+        }
+        let sender = self.lans[lan].ports[port].host;
+        if !self.trace.directors.is_empty() && !eth.dst.is_multicast() {
+            for &(out, _) in &forwarding.deliveries {
+                let receiver = self.lans[lan].ports[out].host;
+                self.check_bypass(frame.data(), sender, receiver);
+            }
         }
         let last = forwarding.deliveries.len();
         let mut frame = Some(frame);

@@ -24,6 +24,7 @@ use crate::lvs::table::Ipvs;
 use crate::sim::{SimRng, SimTime};
 use crate::trace::{Capture, Direction, HostId};
 use crate::wire::arp::ArpRepr;
+use crate::wire::ethernet::EthHeader;
 use crate::wire::{MacAddr, Packet};
 
 /// The timed and asynchronous work a host receives from the event queue.
@@ -116,6 +117,16 @@ pub struct Host {
     pub ipvs: Box<Ipvs>,
     /// When the pending IPVS timer event fires.
     pub(crate) ipvs_wakeup: Option<SimTime>,
+}
+
+/// A rewrite note with the frame's destination MAC filled in.
+fn frame_note(note: String, frame: &Packet) -> String {
+    match EthHeader::parse(frame.data()) {
+        Some(eth) if note.contains(crate::wire::packet::DST_MAC) => {
+            note.replace(crate::wire::packet::DST_MAC, &eth.dst.to_string())
+        }
+        _ => note,
+    }
 }
 
 impl Host {
@@ -702,7 +713,11 @@ impl Host {
                 iface: iface.name.clone(),
                 dir: Direction::Out,
                 frame: frame.data().to_vec(),
-                notes: frame.take_note().into_iter().collect(),
+                notes: frame
+                    .take_note()
+                    .map(|n| frame_note(n, &frame))
+                    .into_iter()
+                    .collect(),
             });
         }
         ctx.tx.push(TxFrame {

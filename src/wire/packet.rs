@@ -1,6 +1,10 @@
 //! A byte buffer with headroom, like the kernel's skb: the IP layer builds a datagram, and the
 //! link layer later prepends its header in place instead of copying the payload.
 
+/// In a rewrite note, stands for the destination MAC of the frame that finally carries the
+/// packet (known only once the neighbour layer has resolved the next hop).
+pub const DST_MAC: &str = "{dst-mac}";
+
 /// Bytes of a packet starting at `start` inside `buf`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Packet {

@@ -33,6 +33,7 @@ pub use laddr::list_laddrs;
 pub use list::list;
 pub use restore::restore_lines;
 pub use save::save;
+pub use sort::{dests_in_order, services_in_order};
 
 /// One ipvsadm invocation: `argv[0]` is the program as invoked (it appears in the "Try ..."
 /// message). No arguments at all is `-L`.

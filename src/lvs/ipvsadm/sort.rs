@@ -107,7 +107,7 @@ pub(super) fn cmp_dests(a: &DestListing, b: &DestListing) -> i32 {
 }
 
 /// The services in listing order: kernel order with `--nosort`, else sorted.
-pub(super) fn services_in_order(services: &[ServiceListing], nosort: bool) -> Vec<&ServiceListing> {
+pub fn services_in_order(services: &[ServiceListing], nosort: bool) -> Vec<&ServiceListing> {
     let mut order: Vec<&ServiceListing> = services.iter().collect();
     if !nosort {
         glibc_qsort(&mut order, &cmp_services);
@@ -116,7 +116,7 @@ pub(super) fn services_in_order(services: &[ServiceListing], nosort: bool) -> Ve
 }
 
 /// A service's destinations in listing order.
-pub(super) fn dests_in_order(service: &ServiceListing, nosort: bool) -> Vec<&DestListing> {
+pub fn dests_in_order(service: &ServiceListing, nosort: bool) -> Vec<&DestListing> {
     let mut order: Vec<&DestListing> = service.dests.iter().collect();
     if !nosort {
         glibc_qsort(&mut order, &cmp_dests);

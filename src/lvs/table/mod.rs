@@ -1106,7 +1106,7 @@ impl Ipvs {
     // ----- reports -----
 
     /// The tables as `ipvsadm` lists them.
-    pub fn snapshot(&mut self, now: u64) -> IpvsSnapshot {
+    pub fn snapshot(&self, now: u64) -> IpvsSnapshot {
         let running = self.estimating();
         let mut order: Vec<ServiceId> = self.service_ids().collect();
         order.sort_by_key(|&id| {
@@ -1133,12 +1133,15 @@ impl Ipvs {
         }
     }
 
-    fn service_listing(&mut self, id: ServiceId, now: u64, running: bool) -> ServiceListing {
-        let list = self.service(id).list.clone();
-        let dests = list
+    /// A service as listed at `now`: the estimators are brought up to date on copies, so
+    /// looking never changes what is looked at.
+    fn service_listing(&self, id: ServiceId, now: u64, running: bool) -> ServiceListing {
+        let svc = self.service(id);
+        let dests = svc
+            .list
             .iter()
             .map(|&d| {
-                let stats = &mut self.meta[d.0 as usize].stats;
+                let mut stats = self.meta[d.0 as usize].stats.clone();
                 stats.catch_up(now, running);
                 let dest = &self.dests[d.0 as usize];
                 super::listing::DestListing {
@@ -1151,12 +1154,12 @@ impl Ipvs {
                 }
             })
             .collect();
-        let svc = self.service_mut(id);
-        svc.stats.catch_up(now, running);
+        let mut stats = svc.stats.clone();
+        stats.catch_up(now, running);
         ServiceListing {
             config: svc.config.clone(),
-            stats: svc.stats.counters(),
-            rates: svc.stats.rates(),
+            stats: stats.counters(),
+            rates: stats.rates(),
             dests,
             laddrs: svc
                 .laddrs
@@ -1168,6 +1171,29 @@ impl Ipvs {
                 })
                 .collect(),
         }
+    }
+
+    /// The IPv4 VIPs of the address-based services, and the (address, port) of every NAT
+    /// real server: what the bypass diagnoses watch for.
+    pub fn watched_addresses(&self) -> (Vec<Ipv4Addr>, Vec<(Ipv4Addr, u16)>) {
+        let mut vips = Vec::new();
+        let mut nat = Vec::new();
+        for svc in self.services.iter().flatten() {
+            if let ServiceKey::Addr {
+                addr: IpAddr::V4(vip),
+                ..
+            } = svc.config.key
+            {
+                vips.push(vip);
+            }
+            for &d in &svc.list {
+                let c = &self.dest(d).config;
+                if let (Forward::Masq, IpAddr::V4(rip)) = (c.fwd, c.addr) {
+                    nat.push((rip, c.port));
+                }
+            }
+        }
+        (vips, nat)
     }
 
     /// One line explaining a connection entry, for the timeline.

@@ -54,6 +54,7 @@ pub fn run(host: &mut Host, ctx: &mut Ctx, line: &IpvsadmLine) -> Result<Vec<Str
         real_server_ok
     });
     host.arm_ipvs_timer(ctx);
+    host.register_director(ctx);
     match result {
         Ok(stdout) => Ok(stdout.lines().map(str::to_owned).collect()),
         Err(AdminError::Ipvsadm(e)) => Err(format!("ipvsadm: {}", e.message)),
