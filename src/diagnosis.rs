@@ -243,6 +243,7 @@ impl DirectorMap {
         sender: HostId,
         receiver: HostId,
         name: &dyn Fn(HostId) -> &'n str,
+        holds: &dyn Fn(HostId, Ipv4Addr) -> bool,
     ) -> Option<Bypass> {
         let f = frame_addrs(frame)?;
         if let Some(directors) = self.vips.get(&f.dst)
@@ -272,6 +273,7 @@ impl DirectorMap {
         let sport = f.sport?;
         let directors = self.nat_servers.get(&(f.src, sport))?;
         if directors.contains(&receiver)
+            || !holds(sender, f.src)
             || !self
                 .reported
                 .insert(("nat-reply-bypassed", sender, receiver, f.src))
@@ -279,7 +281,7 @@ impl DirectorMap {
             return None;
         }
         let detail = format!(
-            "{}'s reply from {}:{sport} to {} goes straight to {}, not through the NAT director {}: the client never sent to {} and will reset it (the real server's default gateway must be the director)",
+            "{} sends its reply from {}:{sport} to {} through {}, not through the NAT director {}: the client never sent to {} and will reset it (the real server's default gateway must be the director)",
             name(sender),
             f.src,
             f.dst,

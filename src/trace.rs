@@ -23,6 +23,16 @@ pub enum Direction {
     Out,
 }
 
+/// What a capture's bytes start with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Link {
+    /// An Ethernet frame (a NIC).
+    #[default]
+    Ethernet,
+    /// A bare IPv4 datagram (`tunl0`, which has no link header).
+    RawIp,
+}
+
 /// A frame as a capture on one interface saw it, with the explanations attached to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capture {
@@ -30,6 +40,7 @@ pub struct Capture {
     pub host: HostId,
     pub iface: Rc<str>,
     pub dir: Direction,
+    pub link: Link,
     pub frame: Vec<u8>,
     pub notes: Vec<String>,
 }
@@ -332,6 +343,7 @@ mod tests {
             host,
             iface: "eth0".into(),
             dir,
+            link: Link::Ethernet,
             frame: vec![0; 60],
             notes: vec![],
         }

@@ -20,9 +20,17 @@ use pcap_file::pcapng::blocks::interface_description::{
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 use pcap_file::{DataLink, Endianness, TsResolution};
 
-use crate::trace::{Capture, Direction, HostId, Record, Sink};
+use crate::trace::{Capture, Direction, HostId, Link, Record, Sink};
 
 const SNAPLEN: u32 = 262_144;
+
+/// The pcap link type of a capture: Ethernet for NICs, raw IP for `tunl0`.
+fn datalink(link: Link) -> DataLink {
+    match link {
+        Link::Ethernet => DataLink::ETHERNET,
+        Link::RawIp => DataLink::RAW,
+    }
+}
 
 fn to_io(e: pcap_file::PcapError) -> io::Error {
     io::Error::other(e.to_string())
@@ -80,18 +88,24 @@ impl PcapNg {
             ids: InterfaceIds::default(),
         };
         for (id, host, iface) in interfaces {
-            pcap.interface_id(*id, host, iface)?;
+            pcap.interface_id(*id, host, iface, Link::Ethernet)?;
         }
         Ok(pcap)
     }
 
     /// The interface id of `host/iface`, writing its Interface Description Block first.
-    fn interface_id(&mut self, host_id: HostId, host: &str, iface: &str) -> io::Result<u32> {
+    fn interface_id(
+        &mut self,
+        host_id: HostId,
+        host: &str,
+        iface: &str,
+        link: Link,
+    ) -> io::Result<u32> {
         if let Some(id) = self.ids.get(host_id, iface) {
             return Ok(id);
         }
         let block = InterfaceDescriptionBlock {
-            linktype: DataLink::ETHERNET,
+            linktype: datalink(link),
             snaplen: SNAPLEN,
             options: vec![
                 InterfaceDescriptionOption::IfName(Cow::Owned(format!("{host}/{iface}"))),
@@ -103,7 +117,7 @@ impl PcapNg {
     }
 
     fn packet(&mut self, capture: &Capture, host: &str) -> io::Result<()> {
-        let id = self.interface_id(capture.host, host, &capture.iface)?;
+        let id = self.interface_id(capture.host, host, &capture.iface, capture.link)?;
         let flags = match capture.dir {
             Direction::In => 1,
             Direction::Out => 2,
@@ -158,16 +172,22 @@ impl PcapDir {
             writers: BTreeMap::new(),
         };
         for (_, host, iface) in interfaces {
-            pcaps.writer(host, iface)?;
+            pcaps.writer(host, iface, Link::Ethernet)?;
         }
         Ok(pcaps)
     }
 
-    fn writer(&mut self, host: &str, iface: &str) -> io::Result<&mut PcapWriter<BufWriter<File>>> {
+    fn writer(
+        &mut self,
+        host: &str,
+        iface: &str,
+        link: Link,
+    ) -> io::Result<&mut PcapWriter<BufWriter<File>>> {
         let key = (host.to_owned(), iface.to_owned());
         if !self.writers.contains_key(&key) {
             let file = BufWriter::new(File::create(self.dir.join(format!("{host}-{iface}.pcap")))?);
             let header = PcapHeader {
+                datalink: datalink(link),
                 ts_resolution: TsResolution::NanoSecond,
                 endianness: Endianness::Little,
                 snaplen: SNAPLEN,
@@ -191,7 +211,7 @@ impl Sink for PcapDir {
         let Record::Capture(c) = record else {
             return Ok(());
         };
-        let writer = self.writer(&hosts[c.host], &c.iface)?;
+        let writer = self.writer(&hosts[c.host], &c.iface, c.link)?;
         let packet = PcapPacket::new(
             Duration::from_nanos(c.t.ns()),
             c.frame.len() as u32,

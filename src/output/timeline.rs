@@ -30,7 +30,7 @@ pub fn render(record: &Record, hosts: &[String]) -> Vec<String> {
                 c.t,
                 hosts[c.host],
                 c.iface,
-                summary::frame(&c.frame)
+                summary::capture(c.link, &c.frame)
             )];
             lines.extend(c.notes.iter().map(|n| format!("    {n}")));
             lines

@@ -7,7 +7,7 @@ use crate::sim::{EventQueue, SimTime};
 use crate::stack::ctx::{Ctx, TxFrame};
 use crate::stack::host::{Host, HostEvent};
 use crate::stack::lan::Lan;
-use crate::trace::{ArpSent, Capture, Direction, HostId, Tracer};
+use crate::trace::{ArpSent, Capture, Direction, HostId, Link, Tracer};
 use crate::wire::Packet;
 use crate::wire::arp::ArpRepr;
 use crate::wire::ethernet::{ETH_HEADER_LEN, ETH_MIN_FRAME_LEN, ETHERTYPE_ARP, EthHeader};
@@ -152,6 +152,7 @@ impl World {
                         host,
                         iface: h.ifaces[iface].name.clone(),
                         dir: Direction::In,
+                        link: Link::Ethernet,
                         frame: frame.data().to_vec(),
                         notes: Vec::new(),
                     });
@@ -242,7 +243,11 @@ impl World {
     fn check_bypass(&mut self, frame: &[u8], sender: HostId, receiver: HostId) {
         let hosts = &self.hosts;
         let name = |h: HostId| hosts[h].name.as_str();
-        let found = self.trace.directors.observe(frame, sender, receiver, &name);
+        let holds = |h: HostId, ip| hosts[h].is_local(ip);
+        let found = self
+            .trace
+            .directors
+            .observe(frame, sender, receiver, &name, &holds);
         if let Some(bypass) = found {
             let now = self.queue.now();
             self.trace

@@ -22,7 +22,7 @@ use super::tcp::TcpStack;
 use crate::diagnosis::ArpClaim;
 use crate::lvs::table::Ipvs;
 use crate::sim::{SimRng, SimTime};
-use crate::trace::{Capture, Direction, HostId};
+use crate::trace::{Capture, Direction, HostId, Link};
 use crate::wire::arp::ArpRepr;
 use crate::wire::ethernet::EthHeader;
 use crate::wire::{MacAddr, Packet};
@@ -712,6 +712,7 @@ impl Host {
                 host: self.id,
                 iface: iface.name.clone(),
                 dir: Direction::Out,
+                link: Link::Ethernet,
                 frame: frame.data().to_vec(),
                 notes: frame
                     .take_note()

@@ -12,6 +12,7 @@ use super::iface::{IfIndex, IfKind, LOOPBACK};
 use super::sysctl::{ConfKey, Global};
 use crate::explain;
 use crate::sim::SimTime;
+use crate::trace::{Capture, Direction, Link};
 use crate::wire::Packet;
 use crate::wire::arp::ArpRepr;
 use crate::wire::ethernet::{ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, EthHeader};
@@ -311,6 +312,17 @@ impl Host {
             self.name,
             outer.src
         );
+        if ctx.trace.enabled() {
+            ctx.trace.capture(Capture {
+                t: ctx.now,
+                host: self.id,
+                iface: self.ifaces[tunl0].name.clone(),
+                dir: Direction::In,
+                link: Link::RawIp,
+                frame: packet.data().to_vec(),
+                notes: Vec::new(),
+            });
+        }
         self.ip_receive(ctx, tunl0, packet);
     }
 

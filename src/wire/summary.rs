@@ -10,6 +10,20 @@ use super::ethernet::{ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, EthHeader};
 use super::icmp::{self, IcmpMessage};
 use super::ipv4::{self, PROTO_ICMP, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
 use super::{tcp, udp};
+use crate::trace::Link;
+
+/// A capture's line: an Ethernet frame, or a bare datagram as tcpdump shows one on `tunl0`
+/// (`ip: length 60: <network summary>`).
+pub fn capture(link: Link, bytes: &[u8]) -> String {
+    match link {
+        Link::Ethernet => frame(bytes),
+        Link::RawIp => {
+            let mut out = format!("ip: length {}: ", bytes.len());
+            ip_datagram(&mut out, bytes);
+            out
+        }
+    }
+}
 
 /// `src > dst, ethertype IPv4 (0x0800), length 74: <network summary>`.
 pub fn frame(bytes: &[u8]) -> String {
