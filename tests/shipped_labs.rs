@@ -91,11 +91,8 @@ fn tshark_reads_every_committed_pcap_cleanly() {
                 .unwrap_or_else(|| panic!("interface name {:?} is host/nic", row[0]));
             let scenario = load(lab.path, lab.text).unwrap();
             assert!(
-                scenario
-                    .hosts
-                    .iter()
-                    .any(|h| h.name == host
-                        && (iface == "tunl0" || h.nics.iter().any(|n| n.name == iface))),
+                scenario.hosts.iter().any(|h| h.name == host
+                    && (iface == "tunl0" || h.nics.iter().any(|n| n.name == iface))),
                 "{} names {}",
                 lab.name,
                 row[0]

@@ -60,9 +60,9 @@ pub fn execute(
         Command::DelLaddr { service, addr } => ipvs.del_laddr(service, *addr),
         Command::List(options) => return Ok(ipvsadm::list(options, &ipvs.snapshot(now_ns))?),
         Command::Save { numeric } => return Ok(ipvsadm::save(*numeric, &ipvs.snapshot(now_ns))),
-        Command::ListLaddrs { service, numeric } => {
+        Command::ListLaddrs { service } => {
             let snapshot = ipvs.snapshot(now_ns);
-            return Ok(ipvsadm::list_laddrs(service.as_ref(), *numeric, &snapshot)?);
+            return Ok(ipvsadm::list_laddrs(service.as_ref(), &snapshot)?);
         }
         Command::Help => return Ok(ipvsadm::help(argv0)),
         Command::Version => return Ok(ipvsadm::version()),

@@ -158,7 +158,8 @@ fn tcp_segment(out: &mut String, info: &ipv4::Ipv4Info, l4: &[u8]) {
         let _ = write!(out, ", ack {}", r.ack);
     }
     let _ = write!(out, ", win {}", r.window);
-    tcp_options(out, &r.options);
+    let doff = ((l4[12] >> 4) as usize * 4).clamp(20, l4.len());
+    tcp_options(out, &l4[20..doff]);
     let _ = write!(out, ", length {len}");
     if len > 0
         && (r.src_port == 80 || r.dst_port == 80 || looks_like_http(seg.payload))
@@ -168,22 +169,64 @@ fn tcp_segment(out: &mut String, info: &ipv4::Ipv4Info, l4: &[u8]) {
     }
 }
 
-fn tcp_options(out: &mut String, o: &tcp::TcpOptions) {
+/// The options as tcpdump's `tcp_print` lists them, in wire order: `nop` included, unknown
+/// kinds as `unknown-N 0x..`, the experimental kinds (FULLNAT's TOA is 254) as `exp-MAGIC`.
+fn tcp_options(out: &mut String, options: &[u8]) {
+    if options.is_empty() {
+        return;
+    }
     let mut parts: Vec<String> = Vec::new();
-    if let Some(mss) = o.mss {
-        parts.push(format!("mss {mss}"));
+    let mut at = 0;
+    while at < options.len() {
+        match options[at] {
+            0 => {
+                parts.push("eol".into());
+                break;
+            }
+            1 => {
+                parts.push("nop".into());
+                at += 1;
+            }
+            kind => {
+                let len = options.get(at + 1).copied().unwrap_or(0) as usize;
+                if len < 2 || at + len > options.len() {
+                    parts.push("[bad opt]".into());
+                    break;
+                }
+                parts.push(tcp_option(kind, &options[at + 2..at + len]));
+                at += len;
+            }
+        }
     }
-    if o.sack_permitted {
-        parts.push("sackOK".into());
-    }
-    if let Some((val, ecr)) = o.timestamp {
-        parts.push(format!("TS val {val} ecr {ecr}"));
-    }
-    if let Some(shift) = o.window_scale {
-        parts.push(format!("wscale {shift}"));
-    }
-    if !parts.is_empty() {
-        let _ = write!(out, ", options [{}]", parts.join(","));
+    let _ = write!(out, ", options [{}]", parts.join(","));
+}
+
+fn tcp_option(kind: u8, value: &[u8]) -> String {
+    let be32 = |v: &[u8]| u32::from_be_bytes([v[0], v[1], v[2], v[3]]);
+    match (kind, value.len()) {
+        (2, 2) => format!("mss {}", u16::from_be_bytes([value[0], value[1]])),
+        (3, 1) => format!("wscale {}", value[0]),
+        (4, 0) => "sackOK".into(),
+        (5, n) if n % 8 == 0 => {
+            let blocks: String = value
+                .chunks(8)
+                .map(|b| format!("{{{}:{}}}", be32(&b[..4]), be32(&b[4..])))
+                .collect();
+            format!("sack {} {blocks}", n / 8)
+        }
+        (8, 8) => format!("TS val {} ecr {}", be32(value), be32(&value[4..])),
+        (253 | 254, n) if n >= 2 => {
+            format!("exp-{:04x}", u16::from_be_bytes([value[0], value[1]]))
+        }
+        _ => {
+            let hex: String = value.iter().map(|b| format!("{b:02x}")).collect();
+            let data = if hex.is_empty() {
+                hex
+            } else {
+                format!(" 0x{hex}")
+            };
+            format!("unknown-{kind}{data}")
+        }
     }
 }
 

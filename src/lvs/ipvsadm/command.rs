@@ -53,11 +53,8 @@ pub enum Command {
     AddLaddr { service: ServiceKey, addr: IpAddr },
     /// FULLNAT `-Q -t VIP:PORT -z LIP`: delete a local address.
     DelLaddr { service: ServiceKey, addr: IpAddr },
-    /// FULLNAT `-G [-t VIP:PORT]`: list local addresses.
-    ListLaddrs {
-        service: Option<ServiceKey>,
-        numeric: bool,
-    },
+    /// FULLNAT `-G [-t VIP:PORT]`: list local addresses (always numeric, `-n` or not).
+    ListLaddrs { service: Option<ServiceKey> },
 }
 
 /// The listing variants and modifiers of `-L`.

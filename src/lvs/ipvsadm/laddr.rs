@@ -13,10 +13,10 @@ use crate::lvs::listing::{IpvsSnapshot, ServiceListing};
 use crate::lvs::service::ServiceKey;
 
 /// The exact standard output of `ipvsadm -G`; a named service that does not exist gives
-/// "No such service" (exit 255: alibaba's `process_options` returns -1).
+/// "No such service" (exit 255: alibaba's `process_options` returns -1). Addresses are always
+/// numeric: `list_laddrs_print_service` passes FMT_NUMERIC whatever the command line says.
 pub fn list_laddrs(
     service: Option<&ServiceKey>,
-    numeric: bool,
     snapshot: &IpvsSnapshot,
 ) -> Result<String, IpvsadmError> {
     let selected: Vec<&ServiceListing> = match service {
@@ -38,16 +38,16 @@ pub fn list_laddrs(
         );
     }
     for service in selected {
-        out.push_str(&service_block(service, numeric));
+        out.push_str(&service_block(service));
     }
     Ok(out)
 }
 
 /// The service row (`"%-20s %-8u \n"`) and its local addresses.
-fn service_block(service: &ServiceListing, numeric: bool) -> String {
+fn service_block(service: &ServiceListing) -> String {
     let mut out = format!(
         "{:<20} {:<8} \n",
-        vip_label(&service.config.key, numeric),
+        vip_label(&service.config.key),
         service.laddrs.len()
     );
     for laddr in &service.laddrs {
@@ -66,10 +66,10 @@ fn service_block(service: &ServiceListing, numeric: bool) -> String {
 
 /// `VIP:VPORT`; an fwmark service has no address in the kernel's reply, so it reads as the
 /// zero address and port 0.
-fn vip_label(key: &ServiceKey, numeric: bool) -> String {
+fn vip_label(key: &ServiceKey) -> String {
     match *key {
         ServiceKey::Addr { proto, addr, port } => {
-            addrport_to_anyname(&addr, port, Some(proto), numeric)
+            addrport_to_anyname(&addr, port, Some(proto), true)
         }
         ServiceKey::Fwmark { ipv6, .. } => {
             let zero = if ipv6 {
@@ -77,7 +77,7 @@ fn vip_label(key: &ServiceKey, numeric: bool) -> String {
             } else {
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED)
             };
-            addrport_to_anyname(&zero, 0, None, numeric)
+            addrport_to_anyname(&zero, 0, None, true)
         }
     }
 }

@@ -708,7 +708,6 @@ impl Entry {
             },
             Cmd::GetLaddr => Command::ListLaddrs {
                 service: self.optional_service_key(),
-                numeric: self.options.has(Col::Numeric),
             },
         }
     }

@@ -95,13 +95,13 @@ fn save_fullnat() {
 fn get_laddrs_lists_every_service() {
     let expected = dots(
         "VIP:VPORT            TOTAL    SNAT_IP              CONFLICTS  CONNS·····
-192.168.0.200:http   2········
+192.168.0.200:80     2········
                               10.0.1.1             0          3·········
                               10.0.1.2             5          0·········
-10.0.0.1:https       0········
+10.0.0.1:443         0········
 ",
     );
-    let out = list_laddrs(None, false, &fullnat_example()).expect("-G");
+    let out = list_laddrs(None, &fullnat_example()).expect("-G");
     assert_eq!(out, expected);
 }
 
@@ -109,14 +109,11 @@ fn get_laddrs_lists_every_service() {
 #[test]
 fn get_laddrs_of_one_service() {
     let key = tcp("192.168.0.200", 80);
-    let out = list_laddrs(Some(&key), true, &fullnat_example()).expect("-G -t");
+    let out = list_laddrs(Some(&key), &fullnat_example()).expect("-G -t");
     assert_eq!(out.lines().count(), 4);
     assert!(out.starts_with("VIP:VPORT "));
     let missing = tcp("192.168.0.201", 80);
-    let err = list_laddrs(Some(&missing), true, &fullnat_example()).unwrap_err();
+    let err = list_laddrs(Some(&missing), &fullnat_example()).unwrap_err();
     assert_eq!((err.message.as_str(), err.exit), ("No such service", 255));
-    assert_eq!(
-        list_laddrs(None, true, &snapshot(Vec::new())),
-        Ok(String::new())
-    );
+    assert_eq!(list_laddrs(None, &snapshot(Vec::new())), Ok(String::new()));
 }
