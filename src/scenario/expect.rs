@@ -37,8 +37,11 @@ pub enum Check {
         kind: String,
         present: bool,
     },
+    /// Requests a host served, over the programs of `host` (if given) that ran `cmd` (if
+    /// given).
     Served {
         by: String,
+        cmd: Option<String>,
         min: u64,
         max: Option<u64>,
     },
@@ -317,10 +320,14 @@ fn parse_app(loader: &Loader, value: &Value) -> Result<Check, Diagnostic> {
 
 fn parse_served(loader: &Loader, value: &Value) -> Result<Check, Diagnostic> {
     let t = loader.table(value, "served")?;
-    loader.check_keys(t, &["by", "min", "max"], "served")?;
+    loader.check_keys(t, &["by", "cmd", "min", "max"], "served")?;
     let by = loader.string(loader.require(t, "by", value.span(), "served")?, "by")?;
+    let cmd = loader
+        .get(t, "cmd")
+        .map(|v| loader.string(v, "cmd").map(|c| normalise(&c)))
+        .transpose()?;
     let (min, max) = bounds(loader, t, 1)?;
-    Ok(Check::Served { by, min, max })
+    Ok(Check::Served { by, cmd, min, max })
 }
 
 fn parse_arp_repliers(loader: &Loader, value: &Value, hosts: &[&str]) -> Result<Check, Diagnostic> {
@@ -387,7 +394,13 @@ fn describe(check: &Check, host: Option<&str>, time: Option<SimTime>, hosts: &[&
             kind,
             present: false,
         } => format!("no warning {kind}"),
-        Check::Served { by, min, max } => format!("served by {by}: {}", range_text(*min, *max)),
+        Check::Served { by, cmd, min, max } => {
+            let of = cmd
+                .as_ref()
+                .map(|c| format!(" for `{c}`"))
+                .unwrap_or_default();
+            format!("served by {by}{of}: {}", range_text(*min, *max))
+        }
         Check::ArpRepliers { ip, hosts: ids } => {
             let names: Vec<&str> = ids.iter().map(|&i| hosts[i]).collect();
             format!("ARP replies for {ip} from [{}]", names.join(", "))
@@ -486,13 +499,14 @@ pub fn evaluate(exp: &Expectation, world: &World, at: SimTime) -> Outcome {
                 .map_or(format!("no {kind} warning"), |w| w.detail.clone());
             (found.is_empty() != *present, json!(found.len()), detail)
         }
-        Check::Served { by, min, max } => {
+        Check::Served { by, cmd, min, max } => {
             let host_name = exp.host.map(|h| world.hosts[h].name.as_str());
             let n: u64 = world
                 .trace
                 .apps
                 .iter()
                 .filter(|a| host_name.is_none_or(|h| a.host == h))
+                .filter(|a| cmd.as_ref().is_none_or(|c| normalise(&a.cmd) == *c))
                 .filter_map(|a| a.served_by.get(by))
                 .sum();
             (

@@ -480,24 +480,29 @@ fn cidr(loader: &Loader, value: &Value) -> Result<(Ipv4Addr, u8), Diagnostic> {
     Ok((ip, len))
 }
 
-/// The host's nginx config: only `listen PORT;` lines are read.
+/// The host's nginx config: only `listen` directives are read (`listen 8000;`,
+/// `listen 10.0.0.1:8000 default_server;`), however the statements are laid out on lines.
 fn nginx_ports(loader: &Loader, value: &Value) -> Result<Vec<u16>, Diagnostic> {
     let mapped = loader.script_text(value, "nginx")?;
     let mut ports = Vec::new();
-    for (start, line) in line_offsets(&mapped.text) {
-        let trimmed = line.trim();
-        if let Some(rest) = trimmed.strip_prefix("listen") {
-            let port = rest.trim().trim_end_matches(';').trim();
-            let port = port.rsplit(':').next().unwrap_or(port);
-            let at = start + line.find("listen").unwrap_or(0);
-            let span = mapped.span(at, start + line.len());
-            ports.push(port.parse::<u16>().map_err(|_| {
-                loader
-                    .source
-                    .error(span, format!("nginx: invalid port in \"{trimmed}\""))
-                    .with_help("write `listen PORT;`")
-            })?);
+    for (start, statement) in statement_offsets(&mapped.text) {
+        let mut words = statement.split_whitespace();
+        if words.next() != Some("listen") {
+            continue;
         }
+        let address = words.next().unwrap_or("");
+        let port = address.rsplit(':').next().unwrap_or(address);
+        let lead = statement.len() - statement.trim_start().len();
+        let span = mapped.span(start + lead, start + statement.trim_end().len());
+        ports.push(port.parse::<u16>().map_err(|_| {
+            loader
+                .source
+                .error(
+                    span,
+                    format!("nginx: invalid port in \"{}\"", statement.trim()),
+                )
+                .with_help("write `listen PORT;`")
+        })?);
     }
     if ports.is_empty() {
         return Err(loader.error(value.span(), "the nginx config has no `listen PORT;` line"));
@@ -505,12 +510,13 @@ fn nginx_ports(loader: &Loader, value: &Value) -> Result<Vec<u16>, Diagnostic> {
     Ok(ports)
 }
 
-fn line_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
+/// The `;`-terminated statements of a config text with their byte offsets.
+fn statement_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut start = 0;
-    text.split('\n').map(move |line| {
+    text.split(';').map(move |statement| {
         let at = start;
-        start += line.len() + 1;
-        (at, line)
+        start += statement.len() + 1;
+        (at, statement)
     })
 }
 
