@@ -249,6 +249,30 @@ fn bad_ipvsadm_lines_stop_the_setup_with_ipvsadms_message() {
 }
 
 #[test]
+fn iptables_errors_are_its_own_at_the_offending_word() {
+    assert_error(
+        &setup("iptables -A INPUT --dport 80 -j DROP"),
+        "lab.toml:5:19: iptables v1.8.7 (nf_tables): unknown option \"--dport\"",
+        "--dport",
+    );
+    assert_error(
+        &setup("iptables -t mangle -A PREROUTING -d vip.example -j MARK --set-mark 1"),
+        "lab.toml:5:37: iptables v1.8.7 (nf_tables): host/network `vip.example' not found",
+        "vip.example",
+    );
+    assert_error(
+        &setup("iptables -A INPUT -m state --state NEW -j ACCEPT"),
+        "lab.toml:5:22: iptables: `-m state` is not simulated",
+        "state",
+    );
+    assert_error(
+        &setup("iptables -D INPUT -p tcp -j DROP"),
+        "lab.toml:5:1: iptables: Bad rule (does a matching rule exist in that chain?).",
+        "iptables",
+    );
+}
+
+#[test]
 fn the_cli_exits_2_with_the_message_on_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lab.toml");

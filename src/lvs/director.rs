@@ -14,6 +14,7 @@ use crate::stack::HostEvent;
 use crate::stack::ctx::Ctx;
 use crate::stack::host::Host;
 use crate::stack::iface::{IfIndex, LOOPBACK};
+use crate::stack::netfilter::Hook;
 use crate::wire::Packet;
 use crate::wire::icmp::{self, IcmpMessage};
 use crate::wire::ipv4::{self, Ipv4Info, Ipv4Meta, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
@@ -279,6 +280,9 @@ impl Host {
         let Ok(info) = ipv4::parse(packet.data()) else {
             return;
         };
+        if !self.nf_filter(ctx, Hook::Output, (None, Some(out)), &info, &packet, 0) {
+            return;
+        }
         if ctx.explaining() {
             packet.annotate(note);
         }

@@ -13,6 +13,7 @@ use super::apps::web_server::WebServer;
 use super::ctx::{Ctx, TxFrame};
 use super::iface::{Attachment, IfIndex, IfKind, Iface, LOOPBACK};
 use super::neigh::{self, NeighEntry};
+use super::netfilter::Netfilter;
 use super::route::{Route, RouteError, RouteKind, RouteProto, RouteSelector, RouteTable};
 use super::sysctl::{
     ConfKey, DevConf, Effective, Global, GlobalSysctls, NeighKey, NeighParms, SysctlError,
@@ -95,6 +96,8 @@ pub struct Host {
     pub conf_default: DevConf,
     pub neigh_default: NeighParms,
     pub sysctl: GlobalSysctls,
+    /// The filter and mangle tables `iptables` edits.
+    pub netfilter: Netfilter,
     pub tcp: TcpStack,
     pub apps: Vec<AppSlot>,
     /// The web server `systemctl start nginx|httpd` runs.
@@ -147,6 +150,7 @@ impl Host {
             conf_default,
             neigh_default,
             sysctl: GlobalSysctls::default(),
+            netfilter: Netfilter::default(),
             tcp: TcpStack::new(seed, name),
             apps: Vec::new(),
             web: WebServer::new(),

@@ -9,6 +9,7 @@ use super::arp::SourceCheck;
 use super::ctx::Ctx;
 use super::host::{Host, HostEvent, OutRoute};
 use super::iface::{IfIndex, IfKind, LOOPBACK};
+use super::netfilter::Hook;
 use super::sysctl::{ConfKey, Global};
 use crate::explain;
 use crate::sim::SimTime;
@@ -83,6 +84,7 @@ impl Host {
             ctx.drop_packet(&dev_name, format!("martian: {why}"));
             return;
         }
+        let mark = self.nf_prerouting(ctx, dev, &info, packet.data());
         let local = self.is_local(info.dst);
         let broadcast = !local && self.is_broadcast(info.dst);
         if local || broadcast || info.dst.is_multicast() {
@@ -90,7 +92,7 @@ impl Host {
                 ctx.drop_packet(&dev_name, why);
                 return;
             }
-            self.ip_local_deliver(ctx, dev, info, packet);
+            self.ip_local_deliver(ctx, dev, info, packet, mark);
             return;
         }
         if self.effective(ConfKey::Forwarding, dev).value == 0 {
@@ -107,7 +109,7 @@ impl Host {
             ctx.drop_packet(&dev_name, why);
             return;
         }
-        self.ip_forward(ctx, dev, info, packet);
+        self.ip_forward(ctx, dev, info, packet, mark);
     }
 
     fn check_source(&self, dev: IfIndex, info: &Ipv4Info) -> Result<(), String> {
@@ -121,7 +123,14 @@ impl Host {
     }
 
     /// `ip_forward`: TTL, route, redirect, MTU, then out through the neighbour layer.
-    fn ip_forward(&mut self, ctx: &mut Ctx, in_dev: IfIndex, info: Ipv4Info, mut packet: Packet) {
+    fn ip_forward(
+        &mut self,
+        ctx: &mut Ctx,
+        in_dev: IfIndex,
+        info: Ipv4Info,
+        mut packet: Packet,
+        mark: u32,
+    ) {
         let in_name = self.ifaces[in_dev].name.clone();
         if info.ttl <= 1 {
             ctx.drop_packet(
@@ -183,7 +192,11 @@ impl Host {
             info.ttl,
             info.ttl - 1
         );
-        let Some((info, packet)) = self.ipvs_forward(ctx, info, packet, 0) else {
+        let devs = (Some(in_dev), Some(out_dev));
+        if !self.nf_filter(ctx, Hook::Forward, devs, &info, &packet, mark) {
+            return;
+        }
+        let Some((info, packet)) = self.ipvs_forward(ctx, info, packet, mark) else {
             return;
         };
         self.output_fragmented(ctx, out_dev, next_hop, info, packet);
@@ -254,6 +267,7 @@ impl Host {
         dev: IfIndex,
         info: Ipv4Info,
         packet: Packet,
+        mark: u32,
     ) {
         let (info, packet) = if info.is_fragment() {
             match self.reassemble(ctx, dev, &info, packet) {
@@ -263,7 +277,10 @@ impl Host {
         } else {
             (info, packet)
         };
-        if let Some((info, packet)) = self.ipvs_local_in(ctx, dev, info, packet, 0) {
+        if !self.nf_filter(ctx, Hook::Input, (Some(dev), None), &info, &packet, mark) {
+            return;
+        }
+        if let Some((info, packet)) = self.ipvs_local_in(ctx, dev, info, packet, mark) {
             self.deliver_transport(ctx, dev, info, packet);
         }
     }
@@ -421,6 +438,18 @@ impl Host {
 
     /// Sends a locally built datagram along `route` (`ip_local_out`).
     pub(crate) fn ip_send(&mut self, ctx: &mut Ctx, route: &OutRoute, packet: Packet) {
+        if let Ok(info) = ipv4::parse(packet.data())
+            && !self.nf_filter(
+                ctx,
+                Hook::Output,
+                (None, Some(route.dev)),
+                &info,
+                &packet,
+                0,
+            )
+        {
+            return;
+        }
         if route.local {
             ctx.after(0, HostEvent::Loopback { packet });
             return;
@@ -437,7 +466,7 @@ impl Host {
         let Ok(info) = ipv4::parse(packet.data()) else {
             return;
         };
-        self.ip_local_deliver(ctx, LOOPBACK, info, packet);
+        self.ip_local_deliver(ctx, LOOPBACK, info, packet, 0);
     }
 
     /// Splits a datagram larger than the device MTU into fragments (`ip_fragment`); the

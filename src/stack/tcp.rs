@@ -802,7 +802,7 @@ impl Host {
     }
 
     /// `tcp_v4_send_reset`: answer a segment that has no connection.
-    fn tcp_send_reset(&mut self, ctx: &mut Ctx, info: &Ipv4Info, seg: &TcpSegment) {
+    pub(crate) fn tcp_send_reset(&mut self, ctx: &mut Ctx, info: &Ipv4Info, seg: &TcpSegment) {
         let r = seg.repr;
         let (seq, ack, flags) = if r.has(ACK) {
             (r.ack, 0, RST)

@@ -5,6 +5,7 @@ pub mod args;
 pub mod arp;
 pub mod ifconfig;
 pub mod ip;
+pub mod iptables;
 pub mod ipvsadm;
 pub mod programs;
 pub mod route;
@@ -22,6 +23,7 @@ use crate::stack::host::Host;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Ip(ip::IpCommand),
+    Iptables(iptables::IptablesCommand),
     Ifconfig(ifconfig::IfconfigCommand),
     Route(route::RouteCommand),
     Arp(arp::ArpCommand),
@@ -39,7 +41,7 @@ pub struct ScriptCommand {
 }
 
 /// Every command name lvsim knows, for "command not found" help.
-pub const KNOWN: &str = "ip, ifconfig, route, arp, sysctl, echo, cat, ifup, ifdown, modprobe, systemctl, service, ipvsadm, ping, curl, ab, arping, arpspoof, kill, pkill, killall, poweroff, yum, apt-get";
+pub const KNOWN: &str = "ip, ifconfig, iptables, route, arp, sysctl, echo, cat, ifup, ifdown, modprobe, systemctl, service, ipvsadm, ping, curl, ab, arping, arpspoof, kill, pkill, killall, poweroff, yum, apt-get";
 
 /// An error for a command lvsim knows of but does not run (yet), at the command's name.
 fn not_simulated(source: &Source, line: &CommandLine, message: &str, help: &str) -> Diagnostic {
@@ -89,14 +91,7 @@ pub fn parse(line: CommandLine, source: &Source) -> Result<ScriptCommand, Diagno
             "ipvsadm" | "/sbin/ipvsadm" | "/usr/sbin/ipvsadm" => {
                 Command::Ipvsadm(ipvsadm::parse(&mut args))
             }
-            "iptables" => {
-                return Err(not_simulated(
-                    source,
-                    &line,
-                    "iptables: netfilter rules are not simulated yet",
-                    "iptables arrives with the director and keepalived issues",
-                ));
-            }
+            "iptables" => Command::Iptables(iptables::parse(&mut args)?),
             "sleep" => {
                 return Err(not_simulated(
                     source,
@@ -123,6 +118,7 @@ pub fn run(host: &mut Host, ctx: &mut Ctx, command: &ScriptCommand) -> Result<()
         Command::Ip(c) => ip::run(host, ctx, c),
         Command::Ifconfig(c) => ifconfig::run(host, ctx, c),
         Command::Route(c) => route::run(host, c),
+        Command::Iptables(c) => iptables::run(host, c),
         Command::Arp(c) => arp::run(host, ctx, c),
         Command::Sysctl(c) => sysctl::run(host, ctx, c),
         Command::System(c) => system::run(host, ctx, c),
