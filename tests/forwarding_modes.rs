@@ -1,0 +1,313 @@
+//! Every forwarding method, read back from its lab's capture with tshark: each hop's MACs,
+//! addresses, ports and TTL as forwarding.md §4-§8 say the kernel rewrites them, the outer and
+//! inner headers of IPIP, FULLNAT's TOA option and sequence shift. The captures also pass
+//! tshark's checksum and malformed-packet checks (`run_lab_with_pcap`).
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{run_lab_with_pcap, tshark_fields};
+use lvsim::scenario::library::find;
+
+const HOP: [&str; 9] = [
+    "frame.interface_name",
+    "eth.src",
+    "eth.dst",
+    "ip.src",
+    "ip.dst",
+    "ip.ttl",
+    "tcp.srcport",
+    "tcp.dstport",
+    "ip.proto",
+];
+
+/// Runs a shipped lab with a pcapng and keeps the directory alive with the path.
+fn capture(lab: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, path) = run_lab_with_pcap(find(lab).unwrap().text, dir.path());
+    (dir, path)
+}
+
+/// The rows of the first connection's client SYN (or, with `reply`, the server's SYN-ACK) at
+/// every interface it crossed, in capture order: a SYN's path ends where the next one starts
+/// at the client, a SYN-ACK's at the client.
+fn first_handshake(path: &std::path::Path, reply: bool, fields: &[&str]) -> Vec<Vec<String>> {
+    let rows = tshark_fields(
+        path,
+        &[&["tcp.flags.syn", "tcp.flags.ack"], fields].concat(),
+    );
+    let wanted = if reply { "1" } else { "0" };
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for row in rows {
+        if row[0] != "1" || row[1] != wanted {
+            continue;
+        }
+        let row = row[2..].to_vec();
+        let at_client = row[0] == "client/eth0";
+        if at_client && !reply && !out.is_empty() {
+            break;
+        }
+        out.push(row);
+        if at_client && reply {
+            break;
+        }
+    }
+    out
+}
+
+fn strs(rows: &[Vec<String>]) -> Vec<Vec<&str>> {
+    rows.iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect()
+}
+
+/// forwarding.md §4 DR: only the destination MAC changes (to the real server's); IP
+/// addresses and ports stay client → VIP, TTL −1; the reply goes from the real server
+/// straight to the client with the VIP as source.
+#[test]
+fn dr_rewrites_only_the_destination_mac() {
+    let (_dir, path) = capture("dr-basic");
+    let syn = first_handshake(&path, false, &HOP);
+    let (client, lvs, rs2) = (
+        "00:0c:29:f3:1f:de",
+        "00:0c:29:50:d5:63",
+        "00:0c:29:2c:a5:a0",
+    );
+    let (cip, vip) = ("192.168.188.111", "192.168.188.120");
+    assert_eq!(
+        strs(&syn),
+        [
+            [
+                "client/eth0",
+                client,
+                lvs,
+                cip,
+                vip,
+                "64",
+                "38956",
+                "80",
+                "6"
+            ],
+            ["lvs/eth0", client, lvs, cip, vip, "64", "38956", "80", "6"],
+            ["lvs/eth0", lvs, rs2, cip, vip, "63", "38956", "80", "6"],
+            ["rs2/eth0", lvs, rs2, cip, vip, "63", "38956", "80", "6"],
+        ]
+    );
+    let synack = first_handshake(&path, true, &HOP);
+    assert_eq!(
+        strs(&synack),
+        [
+            ["rs2/eth0", rs2, client, vip, cip, "64", "80", "38956", "6"],
+            [
+                "client/eth0",
+                rs2,
+                client,
+                vip,
+                cip,
+                "64",
+                "80",
+                "38956",
+                "6"
+            ],
+        ]
+    );
+}
+
+/// forwarding.md §5 NAT: destination address and port become the real server's (80 →
+/// 8000), TTL −1; the reply passes the director, which puts VIP:80 back as source (TTL −1 by
+/// ip_forward).
+#[test]
+fn nat_rewrites_destination_then_reply_source_with_port_mapping() {
+    let (_dir, path) = capture("nat-port-map");
+    let (client, lvs0, lvs1, rs2) = (
+        "02:00:ac:10:00:0a",
+        "02:00:ac:10:00:01",
+        "02:00:c0:a8:01:01",
+        "02:00:c0:a8:01:0c",
+    );
+    let (cip, vip, rip) = ("172.16.0.10", "172.16.0.100", "192.168.1.12");
+    let syn = first_handshake(&path, false, &HOP);
+    assert_eq!(
+        strs(&syn),
+        [
+            [
+                "client/eth0",
+                client,
+                lvs0,
+                cip,
+                vip,
+                "64",
+                "38956",
+                "80",
+                "6"
+            ],
+            ["lvs/eth0", client, lvs0, cip, vip, "64", "38956", "80", "6"],
+            ["lvs/eth1", lvs1, rs2, cip, rip, "63", "38956", "8000", "6"],
+            ["rs2/eth0", lvs1, rs2, cip, rip, "63", "38956", "8000", "6"],
+        ]
+    );
+    let synack = first_handshake(&path, true, &HOP);
+    assert_eq!(
+        strs(&synack),
+        [
+            ["rs2/eth0", rs2, lvs1, rip, cip, "64", "8000", "38956", "6"],
+            ["lvs/eth1", rs2, lvs1, rip, cip, "64", "8000", "38956", "6"],
+            ["lvs/eth0", lvs0, client, vip, cip, "63", "80", "38956", "6"],
+            [
+                "client/eth0",
+                lvs0,
+                client,
+                vip,
+                cip,
+                "63",
+                "80",
+                "38956",
+                "6"
+            ],
+        ]
+    );
+}
+
+/// forwarding.md §6 TUN: an outer IPv4 header (proto 4) from the director to the real
+/// server, TTL = the inner TTL after −1, DF copied from the inner header; the inner packet
+/// keeps client → VIP and arrives again on the real server's tunl0.
+#[test]
+fn tun_encapsulates_in_ipip_with_the_inner_header_intact() {
+    let (_dir, path) = capture("tun");
+    let fields = [
+        "frame.interface_name",
+        "ip.src",
+        "ip.dst",
+        "ip.ttl",
+        "ip.proto",
+        "ip.flags.df",
+        "tcp.dstport",
+    ];
+    let syn = first_handshake(&path, false, &fields);
+    assert_eq!(
+        strs(&syn),
+        [
+            [
+                "client/eth0",
+                "10.0.0.1",
+                "10.0.0.100",
+                "64",
+                "6",
+                "1",
+                "80"
+            ],
+            ["lvs/eth0", "10.0.0.1", "10.0.0.100", "64", "6", "1", "80"],
+            [
+                "lvs/eth0",
+                "10.0.0.2|10.0.0.1",
+                "10.0.0.12|10.0.0.100",
+                "63|63",
+                "4|6",
+                "1|1",
+                "80"
+            ],
+            [
+                "rs2/eth0",
+                "10.0.0.2|10.0.0.1",
+                "10.0.0.12|10.0.0.100",
+                "63|63",
+                "4|6",
+                "1|1",
+                "80"
+            ],
+            ["rs2/tunl0", "10.0.0.1", "10.0.0.100", "63", "6", "1", "80"],
+        ]
+    );
+    let synack = first_handshake(&path, true, &["frame.interface_name", "ip.src", "ip.dst"]);
+    assert_eq!(
+        strs(&synack),
+        [
+            ["rs2/eth0", "10.0.0.100", "10.0.0.1"],
+            ["client/eth0", "10.0.0.100", "10.0.0.1"]
+        ]
+    );
+}
+
+/// forwarding.md §8 FULLNAT: local address:port → real server, no TTL change, the SYN's
+/// timestamp option gone and a TOA option (kind 254, client port as the experiment id, the
+/// client address as data) first; the SYN-ACK comes back as VIP → client with MSS −8 and the
+/// acknowledgement shifted back to the client's sequence space.
+#[test]
+fn fullnat_rewrites_both_ends_and_carries_the_client_in_toa() {
+    let (_dir, path) = capture("fullnat");
+    let fields = [
+        "frame.interface_name",
+        "ip.src",
+        "ip.dst",
+        "ip.ttl",
+        "tcp.srcport",
+        "tcp.dstport",
+        "tcp.options.experimental.exid",
+        "tcp.options.experimental.data",
+        "tcp.options.timestamp.tsval",
+        "tcp.seq_raw",
+    ];
+    let syn = first_handshake(&path, false, &fields);
+    let client_isn = syn[0][9].clone();
+    let shifted_isn = syn[2][9].clone();
+    assert_ne!(client_isn, shifted_isn, "the sequence numbers are shifted");
+    let (cip, vip, lip, rip) = (
+        "172.16.0.10",
+        "172.16.0.100",
+        "192.168.1.100",
+        "192.168.1.12",
+    );
+    let rows: Vec<Vec<&str>> = strs(&syn)
+        .into_iter()
+        .map(|mut r| {
+            r.truncate(9);
+            r
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            [
+                "client/eth0",
+                cip,
+                vip,
+                "64",
+                "38956",
+                "80",
+                "",
+                "",
+                "4464802"
+            ],
+            ["lvs/eth0", cip, vip, "64", "38956", "80", "", "", "4464802"],
+            [
+                "lvs/eth1", lip, rip, "64", "5001", "80", "0x982c", "ac10000a", ""
+            ],
+            [
+                "rs2/eth0", lip, rip, "64", "5001", "80", "0x982c", "ac10000a", ""
+            ],
+        ]
+    );
+    let synack = first_handshake(
+        &path,
+        true,
+        &[
+            "frame.interface_name",
+            "ip.src",
+            "ip.dst",
+            "tcp.options.mss_val",
+            "tcp.ack_raw",
+        ],
+    );
+    let expected_ack = (client_isn.parse::<u32>().unwrap() + 1).to_string();
+    let shifted_ack = (shifted_isn.parse::<u32>().unwrap() + 1).to_string();
+    assert_eq!(
+        strs(&synack),
+        [
+            ["rs2/eth0", rip, lip, "1460", shifted_ack.as_str()],
+            ["lvs/eth1", rip, lip, "1460", shifted_ack.as_str()],
+            ["lvs/eth0", vip, cip, "1452", expected_ack.as_str()],
+            ["client/eth0", vip, cip, "1452", expected_ack.as_str()],
+        ]
+    );
+}
