@@ -4,6 +4,7 @@
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
+use crate::lvs::playground::{Playground, PlaygroundError, Step};
 use crate::output::json;
 use crate::output::pcap::{PcapDir, PcapNg};
 use crate::output::timeline::Timeline;
@@ -236,4 +237,57 @@ pub fn list() -> i32 {
         println!("{:<width$}  {title}", lab.name);
     }
     EXIT_OK
+}
+
+/// `lvsim sched FILE [--json]`: runs a playground script; exit 2 at the first bad line
+/// (design.md "lvsim sched output rules").
+pub fn sched(path: &std::path::Path, json: bool) -> i32 {
+    let name = path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("{name}: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut playground = Playground::default();
+    let (steps, error) = match playground.run_script(&text) {
+        Ok(steps) => (steps, None),
+        Err((steps, e)) => (steps, Some(e)),
+    };
+    for step in &steps {
+        print_step(step, json);
+    }
+    let Some(error) = error else {
+        return EXIT_OK;
+    };
+    match error {
+        PlaygroundError::Ipvsadm {
+            line,
+            message,
+            exit,
+        } => {
+            let first = message.lines().next().unwrap_or("");
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "line": line, "op": "ipvsadm", "error": first, "exit": exit })
+                );
+            } else {
+                eprintln!("{name}:{line}: ipvsadm: {first}");
+            }
+        }
+        PlaygroundError::Script { line, message } => eprintln!("{name}:{line}: {message}"),
+    }
+    EXIT_BAD_INPUT
+}
+
+fn print_step(step: &Step, json: bool) {
+    if json {
+        println!("{}", step.json);
+    } else if step.json["op"] == "ipvsadm" {
+        print!("{}", step.text);
+    } else {
+        println!("{}", step.text);
+    }
 }

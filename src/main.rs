@@ -32,6 +32,14 @@ enum Command {
     },
     /// List the shipped labs
     List,
+    /// The scheduler playground: ipvsadm lines and synthetic connections, no packets
+    Sched {
+        /// A script: ipvsadm lines, conn, fin, rst, pkt, close, tick, seed, sysctl -w
+        file: std::path::PathBuf,
+        /// One JSON object per line instead of text
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -40,6 +48,7 @@ fn main() -> ExitCode {
         Command::Check { scenarios } => cli::check(&scenarios),
         Command::Lint { scenarios } => cli::lint(&scenarios),
         Command::List => cli::list(),
+        Command::Sched { file, json } => cli::sched(&file, json),
     };
     ExitCode::from(code as u8)
 }

@@ -5,6 +5,7 @@ pub mod conn;
 pub mod director;
 pub mod ipvsadm;
 pub mod listing;
+pub mod playground;
 pub mod sched;
 pub mod service;
 pub mod state;

@@ -132,11 +132,6 @@ impl Ipvs {
         }
     }
 
-    /// `seed N` of the scheduler playground: twos services created from now on draw from it.
-    pub fn set_twos_seed(&mut self, seed: u64) {
-        self.twos_seed = seed;
-    }
-
     /// Whether any virtual service exists (the hooks are registered with the first one).
     pub fn is_active(&self) -> bool {
         self.services.iter().any(Option::is_some)
@@ -541,6 +536,19 @@ impl Ipvs {
     /// A client packet at LOCAL_IN (`ip_vs_in_hook`): the existing connection, or a new one
     /// when this packet may open one. `explain` asks for the reasons in the verdict.
     pub fn process_in(&mut self, pkt: &PacketMeta, now: u64, explain: bool) -> InVerdict {
+        self.process_in_for(None, pkt, now, explain)
+    }
+
+    /// `process_in` with the service fixed by the caller instead of found from the packet
+    /// (the scheduler playground hashes destination addresses no service is keyed by, as a
+    /// fwmark service would see them).
+    pub fn process_in_for(
+        &mut self,
+        service: Option<ServiceId>,
+        pkt: &PacketMeta,
+        now: u64,
+        explain: bool,
+    ) -> InVerdict {
         let existing =
             self.conns
                 .lookup_in(pkt.proto, (pkt.saddr, pkt.sport), (pkt.daddr, pkt.dport));
@@ -553,7 +561,7 @@ impl Ipvs {
         };
         let (conn, why) = match existing {
             Some(id) => (id, String::new()),
-            None => match self.try_to_schedule(pkt, now, explain) {
+            None => match self.try_to_schedule(service, pkt, now, explain) {
                 Ok(new) => new,
                 Err(verdict) => return verdict,
             },
@@ -611,6 +619,7 @@ impl Ipvs {
     /// known service opens a connection.
     fn try_to_schedule(
         &mut self,
+        service: Option<ServiceId>,
         pkt: &PacketMeta,
         now: u64,
         explain: bool,
@@ -624,7 +633,7 @@ impl Ipvs {
                     .to_owned(),
             ));
         }
-        let Some(svc) = self.find_service(pkt) else {
+        let Some(svc) = service.or_else(|| self.find_service(pkt)) else {
             return Err(InVerdict::Accept(
                 "ipvs: no virtual service for this address and port".to_owned(),
             ));
@@ -936,21 +945,56 @@ impl Ipvs {
         let id =
             self.conns
                 .lookup_out(pkt.proto, (pkt.saddr, pkt.sport), (pkt.daddr, pkt.dport))?;
+        self.conn_output(id, pkt.tcp, pkt.len, now);
+        Some(id)
+    }
+
+    /// A server → client packet of a known entry: counted (`ip_vs_out_stats`), through the
+    /// output state table, timer restarted.
+    pub fn conn_output(&mut self, id: ConnId, tcp: Option<TcpFlags>, len: u32, now: u64) {
         let dest = self.conns.get(id).dest;
         if self.dest(dest).available {
             let running = self.estimating();
             let svc = self.service_of(dest);
             if let Some(Some(s)) = self.services.get_mut(svc.0 as usize) {
                 s.stats.catch_up(now, running);
-                s.stats.add_out(pkt.len as u64);
+                s.stats.add_out(len as u64);
             }
             let stats = &mut self.meta[dest.0 as usize].stats;
             stats.catch_up(now, running);
-            stats.add_out(pkt.len as u64);
+            stats.add_out(len as u64);
         }
-        self.set_state(id, Direction::Output, pkt.tcp);
+        self.set_state(id, Direction::Output, tcp);
         self.put(id, now);
-        Some(id)
+    }
+
+    /// Expires an entry at once (`lvsim sched`'s `close N`): false when a template still
+    /// controls connections and waits 60 s more instead.
+    pub fn close(&mut self, id: ConnId, now: u64) -> bool {
+        self.expire(id, now)
+    }
+
+    /// The live services, in creation order.
+    pub fn services(&self) -> Vec<(ServiceId, ServiceKey)> {
+        self.service_ids()
+            .map(|id| (id, self.service(id).config.key))
+            .collect()
+    }
+
+    /// `seed N` of the scheduler playground: every twos service, existing or to come, draws
+    /// from the reference generator seeded with `seed`.
+    pub fn reseed_twos(&mut self, seed: u64, now: u64) {
+        self.twos_seed = seed;
+        for id in self.service_ids() {
+            let svc = self.service(id);
+            if svc.config.sched != "twos" {
+                continue;
+            }
+            let (list, flags) = (svc.list.clone(), svc.config.flags);
+            if let Ok(sched) = self.make_scheduler("twos", &list, flags, now) {
+                self.service_mut(id).sched = sched;
+            }
+        }
     }
 
     /// `ip_vs_in_stats`: only while the destination is available.
