@@ -311,3 +311,152 @@ fn fullnat_rewrites_both_ends_and_carries_the_client_in_toa() {
         ]
     );
 }
+
+/// The NAT lab with extra setup lines appended to a host's script.
+fn nat_lab_with(host: &str, line: &str) -> String {
+    let text = find("nat-port-map").unwrap().text;
+    let marker = format!("[host.{host}]");
+    let start = text.find(&marker).unwrap();
+    let setup = start + text[start..].find("setup = \"\"\"\n").unwrap() + "setup = \"\"\"\n".len();
+    format!("{}{line}\n{}", &text[..setup], &text[setup..])
+}
+
+/// forwarding.md §7, outgoing: a NAT real server's ICMP error about a client's packet gets
+/// the VIP back as outer source and as quoted destination (port 8000 → 80), so the client's
+/// TCP sees "connection refused" from the address it connected to.
+#[test]
+fn nat_rewrites_a_real_servers_icmp_error_for_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = nat_lab_with("rs2", "iptables -A INPUT -p tcp --dport 8000 -j REJECT");
+    let (result, path) = run_lab_with_pcap(&lab, dir.path());
+    let rows = tshark_fields(
+        &path,
+        &[
+            "frame.interface_name",
+            "ip.src",
+            "ip.dst",
+            "icmp.type",
+            "icmp.code",
+            "tcp.srcport",
+            "tcp.dstport",
+        ],
+    );
+    let icmp: Vec<Vec<&str>> = strs(&rows)
+        .into_iter()
+        .filter(|r| r[3] == "3")
+        .take(4)
+        .collect();
+    assert_eq!(
+        icmp,
+        [
+            [
+                "rs2/eth0",
+                "192.168.1.12|172.16.0.10",
+                "172.16.0.10|192.168.1.12",
+                "3",
+                "3",
+                "38956",
+                "8000"
+            ],
+            [
+                "lvs/eth1",
+                "192.168.1.12|172.16.0.10",
+                "172.16.0.10|192.168.1.12",
+                "3",
+                "3",
+                "38956",
+                "8000"
+            ],
+            [
+                "lvs/eth0",
+                "172.16.0.100|172.16.0.10",
+                "172.16.0.10|172.16.0.100",
+                "3",
+                "3",
+                "38956",
+                "80"
+            ],
+            [
+                "client/eth0",
+                "172.16.0.100|172.16.0.10",
+                "172.16.0.10|172.16.0.100",
+                "3",
+                "3",
+                "38956",
+                "80"
+            ],
+        ]
+    );
+    let curl = result
+        .world
+        .trace
+        .apps
+        .iter()
+        .find(|a| a.host == "client")
+        .unwrap();
+    assert_eq!((curl.ok, curl.failed), (0, 1), "connection refused");
+}
+
+/// forwarding.md §7, incoming: a client's ICMP error about the director's NAT reply (VIP →
+/// client) goes on to the real server with the real server as outer destination and quoted
+/// source.
+#[test]
+fn nat_relays_a_clients_icmp_error_to_the_real_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = nat_lab_with("client", "iptables -A INPUT -p tcp --sport 80 -j REJECT");
+    let lab = lab.replace("nic.eth0 = { lan = \"public\", mac = \"02:00:ac:10:00:0a\", addr = \"172.16.0.10/24\" }\n", "nic.eth0 = { lan = \"public\", mac = \"02:00:ac:10:00:0a\", addr = \"172.16.0.10/24\" }\nsetup = \"\"\"\niptables -A INPUT -p tcp --sport 80 -j REJECT\n\"\"\"\n");
+    let (_, path) = run_lab_with_pcap(&lab, dir.path());
+    let rows = tshark_fields(
+        &path,
+        &[
+            "frame.interface_name",
+            "ip.src",
+            "ip.dst",
+            "icmp.type",
+            "tcp.srcport",
+            "tcp.dstport",
+        ],
+    );
+    let icmp: Vec<Vec<&str>> = strs(&rows)
+        .into_iter()
+        .filter(|r| r[3] == "3")
+        .take(4)
+        .collect();
+    assert_eq!(
+        icmp,
+        [
+            [
+                "client/eth0",
+                "172.16.0.10|172.16.0.100",
+                "172.16.0.100|172.16.0.10",
+                "3",
+                "80",
+                "38956"
+            ],
+            [
+                "lvs/eth0",
+                "172.16.0.10|172.16.0.100",
+                "172.16.0.100|172.16.0.10",
+                "3",
+                "80",
+                "38956"
+            ],
+            [
+                "lvs/eth1",
+                "172.16.0.10|192.168.1.12",
+                "192.168.1.12|172.16.0.10",
+                "3",
+                "8000",
+                "38956"
+            ],
+            [
+                "rs2/eth0",
+                "172.16.0.10|192.168.1.12",
+                "192.168.1.12|172.16.0.10",
+                "3",
+                "8000",
+                "38956"
+            ],
+        ]
+    );
+}

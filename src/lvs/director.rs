@@ -17,7 +17,7 @@ use crate::stack::iface::{IfIndex, LOOPBACK};
 use crate::stack::netfilter::Hook;
 use crate::wire::Packet;
 use crate::wire::icmp::{self, IcmpMessage};
-use crate::wire::ipv4::{self, Ipv4Info, Ipv4Meta, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
+use crate::wire::ipv4::{self, Ipv4Info, Ipv4Meta, PROTO_ICMP, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
 use crate::wire::mangle::{self, End};
 use crate::wire::tcp;
 
@@ -80,6 +80,9 @@ impl Host {
     ) -> Option<(Ipv4Info, Packet)> {
         if dev == LOOPBACK || !self.ipvs.is_active() {
             return Some((info, packet));
+        }
+        if info.proto == PROTO_ICMP {
+            return self.ipvs_icmp_in(ctx, dev, info, packet);
         }
         let Some(meta) = packet_meta(&info, packet.data(), fwmark) else {
             return Some((info, packet));
@@ -566,6 +569,9 @@ impl Host {
         if !self.ipvs.is_active() {
             return Some((info, packet));
         }
+        if info.proto == PROTO_ICMP {
+            return Some(self.ipvs_icmp_out(ctx, info, packet));
+        }
         let Some(meta) = packet_meta(&info, packet.data(), fwmark) else {
             return Some((info, packet));
         };
@@ -593,6 +599,136 @@ impl Host {
         }
         let info = ipv4::parse(packet.data()).ok()?;
         Some((info, packet))
+    }
+
+    /// An ICMP error at LOCAL_IN about a packet the director sent towards a client
+    /// (`ip_vs_in_icmp`): found by the quoted datagram turned around; NAT rewrites it for the
+    /// real server, DR and TUN relay it with the connection's own transmitter. Anything else
+    /// is the director's own.
+    fn ipvs_icmp_in(
+        &mut self,
+        ctx: &mut Ctx,
+        dev: IfIndex,
+        info: Ipv4Info,
+        mut packet: Packet,
+    ) -> Option<(Ipv4Info, Packet)> {
+        let Some((quoted, conn)) = self.icmp_related(&packet, true) else {
+            return Some((info, packet));
+        };
+        self.ipvs
+            .count_in(conn, info.total_len as u32, ctx.now.ns());
+        let target = self.target(conn);
+        match target.fwd {
+            Forward::Masq => {
+                let data = packet.data_mut();
+                mangle::rewrite_ip_end(data, End::Destination, target.rip);
+                mangle::rewrite_icmp_quote(data, End::Source, target.rip, target.rport);
+                explain!(
+                    ctx,
+                    "{}: INPUT → IPVS: ICMP about {quoted} of {}; NAT: sent on to {} with the quoted source rewritten",
+                    self.name,
+                    self.ipvs.describe(conn),
+                    addr_port(IpAddr::V4(target.rip), target.rport)
+                );
+                self.xmit_nat_icmp(ctx, dev, &target, packet);
+            }
+            Forward::FullNat => {
+                explain!(
+                    ctx,
+                    "{}: IPVS: ICMP about {quoted} of a FULLNAT connection is not relayed (lvsim does not rewrite FULLNAT's quoted headers)",
+                    self.name
+                );
+            }
+            _ => {
+                explain!(
+                    ctx,
+                    "{}: INPUT → IPVS: ICMP about {quoted} of {}: relayed unchanged to the real server",
+                    self.name,
+                    self.ipvs.describe(conn)
+                );
+                self.ipvs_xmit(ctx, dev, conn, info, packet);
+            }
+        }
+        self.arm_ipvs_timer(ctx);
+        None
+    }
+
+    /// A NAT-rewritten ICMP error on its way to the real server: route, TTL, MTU, send.
+    fn xmit_nat_icmp(&mut self, ctx: &mut Ctx, dev: IfIndex, target: &Target, mut packet: Packet) {
+        let Some((out, next_hop, _)) = self.route_to_server(ctx, dev, target.rip) else {
+            return;
+        };
+        let mtu = self.ifaces[out].mtu as usize;
+        if !self.ipvs_ttl(ctx, dev, &mut packet) || !self.ipvs_mtu_ok(ctx, dev, &packet, mtu) {
+            return;
+        }
+        let note = format!(
+            "IPVS NAT: {} forwards the ICMP error to {} with the quoted source rewritten (the quoted transport checksum is left as it was, as the kernel leaves it)",
+            self.name, target.rip
+        );
+        self.ipvs_send(ctx, out, next_hop, packet, note);
+    }
+
+    /// An ICMP error from a NAT real server about a client's packet, at FORWARD
+    /// (`ip_vs_out_icmp`): the VIP goes back in as outer source and quoted destination.
+    fn ipvs_icmp_out(
+        &mut self,
+        ctx: &mut Ctx,
+        info: Ipv4Info,
+        mut packet: Packet,
+    ) -> (Ipv4Info, Packet) {
+        let related = self
+            .icmp_related(&packet, false)
+            .filter(|(_, c)| self.ipvs.conns.get(*c).fwd == Forward::Masq);
+        let Some((quoted, conn)) = related else {
+            return (info, packet);
+        };
+        self.ipvs
+            .count_out(conn, info.total_len as u32, ctx.now.ns());
+        let target = self.target(conn);
+        let data = packet.data_mut();
+        mangle::rewrite_ip_end(data, End::Source, target.vip);
+        mangle::rewrite_icmp_quote(data, End::Destination, target.vip, target.vport);
+        if ctx.explaining() {
+            packet.annotate(format!(
+                "IPVS NAT: {} → FORWARD → IPVS: ICMP about {quoted}: source and quoted destination become the VIP {} (the quoted transport checksum is left as it was, as the kernel leaves it)",
+                self.name,
+                addr_port(IpAddr::V4(target.vip), target.vport)
+            ));
+        }
+        let info = ipv4::parse(packet.data()).unwrap_or(info);
+        (info, packet)
+    }
+
+    /// The connection an ICMP error (type 3, 4 or 11) is about, and the quoted datagram as
+    /// text. `towards_client`: the quote is a packet sent to a client (looked up turned
+    /// around in the "in" table); otherwise a packet a real server received (the "out" table).
+    fn icmp_related(&self, packet: &Packet, towards_client: bool) -> Option<(String, ConnId)> {
+        let data = packet.data();
+        let hl = ((data[0] & 0x0f) as usize) * 4;
+        if !matches!(data.get(hl)?, 3 | 4 | 11) {
+            return None;
+        }
+        let (at, proto) = mangle::icmp_quote(data)?;
+        let proto = match proto {
+            PROTO_TCP => Protocol::Tcp,
+            PROTO_UDP => Protocol::Udp,
+            _ => return None,
+        };
+        let q = &data[at..];
+        let qhl = ((q[0] & 0x0f) as usize) * 4;
+        let src = IpAddr::V4(Ipv4Addr::new(q[12], q[13], q[14], q[15]));
+        let dst = IpAddr::V4(Ipv4Addr::new(q[16], q[17], q[18], q[19]));
+        let sport = u16::from_be_bytes([q[qhl], q[qhl + 1]]);
+        let dport = u16::from_be_bytes([q[qhl + 2], q[qhl + 3]]);
+        let conns = &self.ipvs.conns;
+        let conn = if towards_client {
+            conns.lookup_in(proto, (dst, dport), (src, sport))
+        } else {
+            conns.lookup_out(proto, (dst, dport), (src, sport))
+        }?;
+        let quoted = format!("{} → {}", addr_port(src, sport), addr_port(dst, dport));
+        Some((quoted, conn))
     }
 
     /// Tells the diagnoses where this host's VIPs and NAT real servers are (after any change

@@ -95,6 +95,62 @@ pub fn rewrite_end(data: &mut [u8], end: End, addr: Ipv4Addr, port: u16) {
     write16(data, check_at, check);
 }
 
+/// The datagram an ICMP error quotes: (offset of its IP header in `data`, its protocol), when
+/// `data` is an IPv4 ICMP error with at least the quoted header and 4 bytes of ports.
+pub fn icmp_quote(data: &[u8]) -> Option<(usize, u8)> {
+    let hl = header_len(data);
+    let at = hl + 8;
+    let quoted = data.get(at..)?;
+    if quoted.len() < 20 || quoted[0] >> 4 != 4 {
+        return None;
+    }
+    let qhl = ((quoted[0] & 0x0f) as usize) * 4;
+    (quoted.len() >= qhl + 4).then_some((at, quoted[9]))
+}
+
+/// `ip_vs_nat_icmp`: rewrites one end of the datagram an ICMP error quotes (address and
+/// port), recomputes its IP header checksum and the ICMP checksum; the quoted transport
+/// checksum is left as it was, as the kernel leaves it.
+pub fn rewrite_icmp_quote(data: &mut [u8], end: End, addr: Ipv4Addr, port: u16) {
+    let Some((at, _)) = icmp_quote(data) else {
+        return;
+    };
+    let quoted = &mut data[at..];
+    let qhl = ((quoted[0] & 0x0f) as usize) * 4;
+    let (addr_at, port_at) = match end {
+        End::Source => (12, qhl),
+        End::Destination => (16, qhl + 2),
+    };
+    write32(quoted, addr_at, u32::from(addr));
+    write16(quoted, port_at, port);
+    quoted[10] = 0;
+    quoted[11] = 0;
+    let sum = ipv4::checksum(&quoted[..qhl]);
+    write16(quoted, 10, sum);
+    refresh_icmp_checksum(data);
+}
+
+/// Recomputes the ICMP checksum over the whole message.
+pub fn refresh_icmp_checksum(data: &mut [u8]) {
+    let hl = header_len(data);
+    let total = (read16(data, 2) as usize).min(data.len());
+    let icmp = &mut data[hl..total];
+    icmp[2] = 0;
+    icmp[3] = 0;
+    let sum = ipv4::checksum(icmp);
+    write16(icmp, 2, sum);
+}
+
+/// Rewrites the outer IPv4 source or destination address (header checksum recomputed).
+pub fn rewrite_ip_end(data: &mut [u8], end: End, addr: Ipv4Addr) {
+    let at = match end {
+        End::Source => 12,
+        End::Destination => 16,
+    };
+    write32(data, at, u32::from(addr));
+    ipv4::refresh_checksum(data);
+}
+
 /// Recomputes the TCP or UDP checksum over the pseudo-header and the whole segment.
 pub fn refresh_l4_checksum(data: &mut [u8]) {
     let hl = header_len(data);

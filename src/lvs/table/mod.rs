@@ -836,13 +836,7 @@ impl Ipvs {
         conn.fullnat = fullnat.map(Box::new);
         let id = self.conns.insert(conn);
         self.bind(id);
-        let running = self.estimating();
-        let svc_stats = &mut self.service_mut(svc).stats;
-        svc_stats.catch_up(now, running);
-        svc_stats.add_conn();
-        let dest_stats = &mut self.meta[dest.0 as usize].stats;
-        dest_stats.catch_up(now, running);
-        dest_stats.add_conn();
+        self.account(dest, now, Stats::add_conn);
         Ok(id)
     }
 
@@ -952,20 +946,24 @@ impl Ipvs {
     /// A server → client packet of a known entry: counted (`ip_vs_out_stats`), through the
     /// output state table, timer restarted.
     pub fn conn_output(&mut self, id: ConnId, tcp: Option<TcpFlags>, len: u32, now: u64) {
-        let dest = self.conns.get(id).dest;
-        if self.dest(dest).available {
-            let running = self.estimating();
-            let svc = self.service_of(dest);
-            if let Some(Some(s)) = self.services.get_mut(svc.0 as usize) {
-                s.stats.catch_up(now, running);
-                s.stats.add_out(len as u64);
-            }
-            let stats = &mut self.meta[dest.0 as usize].stats;
-            stats.catch_up(now, running);
-            stats.add_out(len as u64);
-        }
+        self.count_out(id, len, now);
         self.set_state(id, Direction::Output, tcp);
         self.put(id, now);
+    }
+
+    /// Counts a packet related to an entry that does not move its state (an ICMP error from
+    /// the client side, `ip_vs_in_icmp`).
+    pub fn count_in(&mut self, id: ConnId, len: u32, now: u64) {
+        self.in_stats(id, len as u64, now);
+    }
+
+    /// The same on the return path (`ip_vs_out_stats`, `ip_vs_out_icmp`): only while the
+    /// destination is available.
+    pub fn count_out(&mut self, id: ConnId, len: u32, now: u64) {
+        let dest = self.conns.get(id).dest;
+        if self.dest(dest).available {
+            self.account(dest, now, |s| s.add_out(len as u64));
+        }
     }
 
     /// Expires an entry at once (`lvsim sched`'s `close N`): false when a template still
@@ -1000,18 +998,23 @@ impl Ipvs {
     /// `ip_vs_in_stats`: only while the destination is available.
     fn in_stats(&mut self, conn: ConnId, bytes: u64, now: u64) {
         let dest = self.conns.get(conn).dest;
-        if !self.dest(dest).available {
-            return;
+        if self.dest(dest).available {
+            self.account(dest, now, |s| s.add_in(bytes));
         }
+    }
+
+    /// Adds to the counters of a destination and of its service (if it still exists), each
+    /// estimator brought up to `now` first.
+    fn account(&mut self, dest: DestId, now: u64, add: impl Fn(&mut Stats)) {
         let running = self.estimating();
         let svc = self.service_of(dest);
         if let Some(Some(s)) = self.services.get_mut(svc.0 as usize) {
             s.stats.catch_up(now, running);
-            s.stats.add_in(bytes);
+            add(&mut s.stats);
         }
         let stats = &mut self.meta[dest.0 as usize].stats;
         stats.catch_up(now, running);
-        stats.add_in(bytes);
+        add(stats);
     }
 
     /// `set_tcp_state` / `udp_state_transition`: the new state, the active/inactive move, and
