@@ -149,7 +149,7 @@ pub fn run(args: &RunArgs) -> i32 {
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`), in KiB.
-fn peak_memory_kib() -> Option<u64> {
+pub fn peak_memory_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()

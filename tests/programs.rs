@@ -206,3 +206,43 @@ fn timeline_errors_are_printed_and_the_run_goes_on() {
         "the next command still ran"
     );
 }
+
+/// ab's `-B`: connections come from the given local address (the server counts packets from
+/// it); an address the host does not have is refused as the kernel refuses bind().
+#[test]
+fn ab_binds_connections_to_a_local_address() {
+    let result = lab(&[
+        ("1s", "a", "ip addr add 10.0.0.9/24 dev eth0"),
+        ("2s", "a", "ab -n 3 -c 1 -B 10.0.0.9 http://10.0.0.2/"),
+        ("3s", "a", "ab -n 1 -c 1 -B 10.0.0.77 http://10.0.0.2/"),
+    ]);
+    assert_eq!(
+        app(&result, "ab -n 3 -c 1 -B 10.0.0.9 http://10.0.0.2/"),
+        (3, 0)
+    );
+    let b = result.world.hosts.iter().find(|h| h.name == "b").unwrap();
+    let from_bound = b.replies_from.get(&"10.0.0.9".parse().unwrap()).copied();
+    assert!(
+        from_bound.unwrap_or(0) >= 9,
+        "three connections from 10.0.0.9"
+    );
+    assert_eq!(
+        app(&result, "ab -n 1 -c 1 -B 10.0.0.77 http://10.0.0.2/"),
+        (0, 1)
+    );
+}
+
+/// tcp_minisocks.c: the side that closes first keeps a TIME_WAIT record for 60 s, then
+/// forgets it.
+#[test]
+fn time_wait_lasts_sixty_seconds() {
+    let count = |until: &str| {
+        let text = TWO_HOSTS.replace("until = \"10s\"", &format!("until = \"{until}\""))
+            + "[[at]]\ntime = \"1s\"\nhost = \"a\"\nrun = \"ab -n 1 -c 1 http://10.0.0.2/\"\n";
+        let result = run_lab(&text);
+        let b = result.world.hosts.iter().find(|h| h.name == "b").unwrap();
+        b.tcp.time_wait_count()
+    };
+    assert_eq!(count("60s"), 1, "ab's HTTP/1.0: the server closes first");
+    assert_eq!(count("62s"), 0);
+}

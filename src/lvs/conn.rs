@@ -197,6 +197,26 @@ impl ConnTable {
         self.slots[id.0 as usize].as_mut().expect("live entry")
     }
 
+    /// Bytes the table holds for its entries: slots, indexes, timer heap and FULLNAT boxes
+    /// (hashbrown keeps one control byte per bucket and ⅛ of the buckets free).
+    pub fn memory_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let index = |t: &HashTable<u32>| {
+            let buckets = (t.capacity() * 8 / 7 + 1).next_power_of_two();
+            buckets * (size_of::<u32>() + 1)
+        };
+        let fullnat =
+            self.iter().filter(|(_, c)| c.fullnat.is_some()).count() * size_of::<FullNat>();
+        self.slots.capacity() * size_of::<Option<Conn>>()
+            + self.generations.capacity() * size_of::<u32>()
+            + self.free.capacity() * size_of::<u32>()
+            + index(&self.by_in)
+            + index(&self.by_out)
+            + index(&self.templates)
+            + self.timers.capacity() * size_of::<Reverse<(u64, u32, u32)>>()
+            + fullnat
+    }
+
     /// Live entries in slot order (the listing's "hash-table order").
     pub fn iter(&self) -> impl Iterator<Item = (ConnId, &Conn)> {
         self.slots

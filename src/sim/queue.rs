@@ -2,9 +2,14 @@
 //!
 //! The sequence number makes simultaneous events run in the order they were scheduled, so a
 //! run never depends on heap internals and the same scenario always replays identically.
+//!
+//! Two levels keep the heap small: events due within the current time slice (frames in flight,
+//! near timers) wait in a binary heap; later ones (retransmission and TIME_WAIT timers, most of
+//! which are cancelled long before they are due) wait unsorted in per-slice buckets and join
+//! the heap only when their slice comes.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use super::time::SimTime;
 
@@ -14,13 +19,26 @@ use super::time::SimTime;
 const SLOT_BITS: u32 = 24;
 const SEQ_BITS: u32 = 40;
 
-fn key(at: SimTime, seq: u64, slot: u32) -> Reverse<u128> {
-    Reverse(((at.ns() as u128) << 64) | ((seq as u128) << SLOT_BITS) | slot as u128)
+fn key(at: SimTime, seq: u64, slot: u32) -> u128 {
+    ((at.ns() as u128) << 64) | ((seq as u128) << SLOT_BITS) | slot as u128
+}
+
+/// A time slice is 2^24 ns (about 16.8 ms).
+const SLICE_BITS: u32 = 24;
+
+fn slice_of(key: u128) -> u64 {
+    ((key >> 64) as u64) >> SLICE_BITS
 }
 
 /// A min-queue of timed events with FIFO order among equal times.
 pub struct EventQueue<E> {
+    /// Keys of the events due before `near_limit`.
     heap: BinaryHeap<Reverse<u128>>,
+    /// Keys of the later events, by time slice.
+    far: BTreeMap<u64, Vec<u128>>,
+    far_len: usize,
+    /// Events at or after this time are in `far`.
+    near_limit: u64,
     slots: Vec<Option<E>>,
     free: Vec<u32>,
     next_seq: u64,
@@ -31,6 +49,9 @@ impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            far: BTreeMap::new(),
+            far_len: 0,
+            near_limit: 0,
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
@@ -63,16 +84,37 @@ impl<E> EventQueue<E> {
                 slot as u32
             }
         };
-        self.heap.push(key(at, seq, slot));
+        let k = key(at, seq, slot);
+        if at.ns() < self.near_limit {
+            self.heap.push(Reverse(k));
+        } else {
+            self.far.entry(slice_of(k)).or_default().push(k);
+            self.far_len += 1;
+        }
+    }
+
+    /// Moves the next time slice into the heap when the heap has run dry.
+    fn refill(&mut self) {
+        if !self.heap.is_empty() {
+            return;
+        }
+        let Some((slice, keys)) = self.far.pop_first() else {
+            return;
+        };
+        self.far_len -= keys.len();
+        self.near_limit = (slice + 1) << SLICE_BITS;
+        self.heap = BinaryHeap::from(keys.into_iter().map(Reverse).collect::<Vec<_>>());
     }
 
     /// Time of the next event, if any.
-    pub fn peek_time(&self) -> Option<SimTime> {
+    pub fn peek_time(&mut self) -> Option<SimTime> {
+        self.refill();
         self.heap.peek().map(|Reverse(k)| SimTime((k >> 64) as u64))
     }
 
     /// Removes the next event and advances `now` to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        self.refill();
         let Reverse(k) = self.heap.pop()?;
         let at = SimTime((k >> 64) as u64);
         let slot = (k as u32) & ((1 << SLOT_BITS) - 1);
@@ -96,11 +138,11 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.far_len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 }
 
@@ -126,6 +168,24 @@ mod tests {
         }
         let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, ["first", "second", "third"]);
+    }
+
+    /// Events far apart (other time slices) and interleaved scheduling keep the exact
+    /// (time, sequence) order.
+    #[test]
+    fn far_events_keep_their_order_across_slices() {
+        let mut q = EventQueue::default();
+        let second = 1_000_000_000;
+        q.schedule(SimTime(3 * second), "c1");
+        q.schedule(SimTime(5), "a");
+        q.schedule(SimTime(3 * second), "c2");
+        q.schedule(SimTime(second), "b");
+        assert_eq!(q.pop().map(|(_, e)| e), Some("a"));
+        q.schedule(SimTime(2 * second), "b2");
+        q.schedule(SimTime(6), "a2");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, ["a2", "b", "b2", "c1", "c2"]);
+        assert!(q.is_empty());
     }
 
     #[test]

@@ -169,6 +169,7 @@ impl World {
             HostEvent::AppTimer { app, token } => h.app_timer(&mut ctx, app, token),
             HostEvent::ReassemblyTimeout { key } => h.reassembly_timeout(&mut ctx, key),
             HostEvent::IpvsTimer => h.ipvs_timer(&mut ctx),
+            HostEvent::TimeWaitTimer => h.time_wait_timer(&mut ctx),
             HostEvent::ProxyArpReply { iface, request } => {
                 h.send_reply(&mut ctx, iface, &request, ClaimReason::ProxyArp)
             }

@@ -51,6 +51,8 @@ pub enum HostEvent {
     ReassemblyTimeout { key: (Ipv4Addr, Ipv4Addr, u16, u8) },
     /// IPVS connection expiry and housekeeping.
     IpvsTimer,
+    /// TIME_WAIT records run out.
+    TimeWaitTimer,
 }
 
 /// The route chosen for a locally generated datagram.
@@ -100,6 +102,13 @@ pub struct Host {
     pub netfilter: Netfilter,
     pub tcp: TcpStack,
     pub apps: Vec<AppSlot>,
+    /// The programs with a packet socket (arping) and with a raw ICMP socket (ping).
+    pub(crate) arp_readers: Vec<usize>,
+    pub(crate) icmp_readers: Vec<usize>,
+    /// Every local address of an up device → the first such device: `local_dev` is asked
+    /// per packet, hosts may hold thousands of addresses. Rebuilt by `reindex_local_addrs`
+    /// whenever addresses or a device's state change.
+    local_addrs: FxHashMap<Ipv4Addr, IfIndex>,
     /// The web server `systemctl start nginx|httpd` runs.
     pub web: WebServer,
     /// Packets that reached a local socket or program, by source address.
@@ -153,6 +162,9 @@ impl Host {
             netfilter: Netfilter::default(),
             tcp: TcpStack::new(seed, name),
             apps: Vec::new(),
+            arp_readers: Vec::new(),
+            icmp_readers: Vec::new(),
+            local_addrs: FxHashMap::default(),
             web: WebServer::new(),
             replies_from: BTreeMap::new(),
             powered_off: false,
@@ -233,7 +245,18 @@ impl Host {
         if self.ifaces[dev].admin_up {
             self.add_prefix_route(dev, &inserted);
         }
+        self.reindex_local_addrs();
         Ok(())
+    }
+
+    /// Rebuilds the local-address index from the up devices, first device first.
+    fn reindex_local_addrs(&mut self) {
+        self.local_addrs.clear();
+        for (dev, iface) in self.ifaces.iter().enumerate().filter(|(_, i)| i.admin_up) {
+            for a in &iface.addrs {
+                self.local_addrs.entry(a.local).or_insert(dev);
+            }
+        }
     }
 
     fn add_prefix_route(&mut self, dev: IfIndex, address: &IfAddr) {
@@ -268,17 +291,22 @@ impl Host {
             .ok_or("Cannot assign requested address")?;
         self.routes
             .remove_prefix_route(dev, removed.network(), removed.prefix_len, removed.local);
+        self.reindex_local_addrs();
         Ok(removed)
     }
 
     /// The up device holding `ip` as a local address (`RTN_LOCAL` in the local table).
     pub fn local_dev(&self, ip: Ipv4Addr) -> Option<IfIndex> {
+        if let Some(&dev) = self.local_addrs.get(&ip) {
+            return Some(dev);
+        }
         self.ifaces.iter().position(|iface| {
             iface.admin_up
-                && iface.addrs.iter().any(|a| {
-                    a.local == ip
-                        || (iface.kind == IfKind::Loopback && a.prefix_len < 32 && a.contains(ip))
-                })
+                && iface.kind == IfKind::Loopback
+                && iface
+                    .addrs
+                    .iter()
+                    .any(|a| a.prefix_len < 32 && a.contains(ip))
         })
     }
 
@@ -336,6 +364,7 @@ impl Host {
             return;
         }
         self.ifaces[dev].admin_up = up;
+        self.reindex_local_addrs();
         if up {
             let addrs = self.ifaces[dev].addrs.clone();
             for a in &addrs {

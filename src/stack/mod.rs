@@ -16,6 +16,7 @@ pub mod netfilter;
 pub mod route;
 pub mod sysctl;
 pub mod tcp;
+pub mod time_wait;
 pub mod udp;
 
 pub use host::{Host, HostEvent};

@@ -23,12 +23,14 @@ const MS: u64 = 1_000_000;
 const INITIAL_RTO: u64 = 1_000 * MS;
 const MIN_RTO: u64 = 200 * MS;
 const MAX_RTO: u64 = 120_000 * MS;
-const TIME_WAIT: u64 = 60_000 * MS;
+/// `TCP_TIMEWAIT_LEN`.
+pub(super) const TIME_WAIT_LEN: u64 = 60_000 * MS;
 /// Window advertised in a SYN (Linux's 64240), and afterwards 502 << 7 = 64256.
 const SYN_WINDOW: u16 = 64240;
 const WINDOW_SHIFT: u8 = 7;
-const WINDOW: u16 = 502;
+pub(super) const WINDOW: u16 = 502;
 
+/// The states of a full socket; TIME_WAIT is a compact record (`time_wait`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TcpState {
     SynSent,
@@ -39,7 +41,6 @@ pub enum TcpState {
     CloseWait,
     Closing,
     LastAck,
-    TimeWait,
 }
 
 /// Who reads a socket: a program, or the web server of the host.
@@ -80,8 +81,11 @@ pub struct TcpSocket {
     window_scale: Option<u8>,
     rto: u64,
     retries: u32,
+    /// When the retransmission (or FIN_WAIT2) timer runs out.
     timer: Option<SimTime>,
-    timer_gen: u64,
+    /// When the pending timer event fires: re-arming later needs no new event (the pending
+    /// one re-checks), re-arming earlier schedules one.
+    scheduled: Option<SimTime>,
     srtt: Option<u64>,
     rttvar: u64,
     rtt_probe: Option<(u32, SimTime)>,
@@ -132,12 +136,17 @@ impl TcpSocket {
 }
 
 /// Milliseconds since boot plus the connection's random offset (Linux's TS clock).
-fn ts_clock(now: SimTime, offset: u32) -> u32 {
+pub(super) fn ts_clock(now: SimTime, offset: u32) -> u32 {
     ((now.ns() / MS) as u32).wrapping_add(offset)
 }
 
 fn seq_lt(a: u32, b: u32) -> bool {
     (a.wrapping_sub(b) as i32) < 0
+}
+
+/// `after(a, b)`: `a` is later than `b` in sequence space.
+pub(super) fn seq_after(a: u32, b: u32) -> bool {
+    seq_lt(b, a)
 }
 
 fn seq_le(a: u32, b: u32) -> bool {
@@ -147,7 +156,13 @@ fn seq_le(a: u32, b: u32) -> bool {
 /// The sockets of one host.
 pub struct TcpStack {
     sockets: Vec<Option<TcpSocket>>,
+    /// Free socket slots, and per slot the generation of its live timer event (kept across
+    /// reuse, so a closed socket's pending event never fires for its successor).
+    free: Vec<SocketId>,
+    generations: Vec<u64>,
     conns: FxHashMap<(SocketAddrV4, SocketAddrV4), SocketId>,
+    /// Connections in TIME_WAIT, as compact records (`inet_timewait_sock`).
+    pub(crate) time_wait: super::time_wait::TimeWaitTable,
     listeners: FxHashMap<u16, Owner>,
     next_port: u16,
     rng: SimRng,
@@ -161,7 +176,10 @@ impl TcpStack {
         let next_port = (32768 + rng.range_inclusive(0, 28230) as u16) & !1;
         TcpStack {
             sockets: Vec::new(),
+            free: Vec::new(),
+            generations: Vec::new(),
             conns: FxHashMap::default(),
+            time_wait: Default::default(),
             listeners: FxHashMap::default(),
             next_port,
             rng,
@@ -186,6 +204,11 @@ impl TcpStack {
         self.listeners.remove(&port);
     }
 
+    /// How many connections wait in TIME_WAIT.
+    pub fn time_wait_count(&self) -> usize {
+        self.time_wait.len()
+    }
+
     /// Open connections, for reports: (state, local, remote).
     pub fn connections(&self) -> impl Iterator<Item = &TcpSocket> {
         self.sockets.iter().flatten()
@@ -193,13 +216,14 @@ impl TcpStack {
 
     fn insert(&mut self, socket: TcpSocket) -> SocketId {
         let key = (socket.local, socket.remote);
-        let id = match self.sockets.iter().position(Option::is_none) {
+        let id = match self.free.pop() {
             Some(free) => {
                 self.sockets[free] = Some(socket);
                 free
             }
             None => {
                 self.sockets.push(Some(socket));
+                self.generations.push(0);
                 self.sockets.len() - 1
             }
         };
@@ -207,10 +231,18 @@ impl TcpStack {
         id
     }
 
-    fn remove(&mut self, id: SocketId) {
-        if let Some(socket) = self.sockets.get_mut(id).and_then(Option::take) {
-            self.conns.remove(&(socket.local, socket.remote));
-        }
+    fn remove(&mut self, id: SocketId) -> Option<TcpSocket> {
+        let socket = self.sockets.get_mut(id).and_then(Option::take)?;
+        self.conns.remove(&(socket.local, socket.remote));
+        self.generations[id] += 1;
+        self.free.push(id);
+        Some(socket)
+    }
+
+    /// A new generation for the slot's timer event (older events become stale).
+    fn next_generation(&mut self, id: SocketId) -> u64 {
+        self.generations[id] += 1;
+        self.generations[id]
     }
 
     /// An ephemeral port in `ip_local_port_range` (even, as Linux prefers for connect)
@@ -227,10 +259,8 @@ impl TcpStack {
             } else {
                 port + 2
             };
-            if !self
-                .conns
-                .contains_key(&(SocketAddrV4::new(local, port), remote))
-            {
+            let key = (SocketAddrV4::new(local, port), remote);
+            if !self.conns.contains_key(&key) && !self.time_wait.contains(&key) {
                 return port;
             }
         }
@@ -266,7 +296,7 @@ impl TcpStack {
             rto: INITIAL_RTO,
             retries: 0,
             timer: None,
-            timer_gen: 0,
+            scheduled: None,
             srtt: None,
             rttvar: 0,
             rtt_probe: None,
@@ -334,7 +364,9 @@ impl Host {
             return;
         };
         match socket.state {
-            TcpState::SynSent => self.tcp.remove(id),
+            TcpState::SynSent => {
+                self.tcp.remove(id);
+            }
             TcpState::SynRecv | TcpState::Established | TcpState::CloseWait => {
                 socket.close_requested = true;
                 self.tcp_output(ctx, id);
@@ -367,11 +399,18 @@ impl Host {
             self.tcp_segment(ctx, id, &seg);
             return;
         }
+        let mut isn = None;
+        if self.tcp.time_wait.contains(&(local, remote)) {
+            match self.time_wait_segment(ctx, (local, remote), &seg) {
+                Some(new_isn) => isn = Some(new_isn),
+                None => return,
+            }
+        }
         let listener = self.tcp.listeners.get(&seg.repr.dst_port).copied();
         match listener {
             Some(owner) if seg.repr.flags & (SYN | ACK | RST) == SYN => {
                 self.count_reply(info.src);
-                self.tcp_accept_syn(ctx, owner, local, remote, &seg);
+                self.tcp_accept_syn(ctx, owner, (local, remote), &seg, isn);
             }
             Some(_) if seg.repr.has(RST) => {}
             _ => {
@@ -394,15 +433,20 @@ impl Host {
     }
 
     /// A SYN for a listening port: a new connection in SYN_RECV, answered with SYN-ACK.
+    /// `isn`: the initial sequence a SYN that reopened a TIME_WAIT connection gets.
     fn tcp_accept_syn(
         &mut self,
         ctx: &mut Ctx,
         owner: Owner,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        (local, remote): (SocketAddrV4, SocketAddrV4),
         seg: &TcpSegment,
+        isn: Option<u32>,
     ) {
         let mut socket = self.tcp.new_socket(local, remote, owner, TcpState::SynRecv);
+        if let Some(isn) = isn {
+            socket.iss = isn;
+            socket.snd_una = isn;
+        }
         socket.rcv_nxt = seg.repr.seq.wrapping_add(1);
         self.learn_peer_options(&mut socket, &seg.repr);
         socket.snd_nxt = socket.iss.wrapping_add(1);
@@ -558,7 +602,10 @@ impl Host {
         if fin_acked {
             match socket.state {
                 TcpState::FinWait1 => socket.state = TcpState::FinWait2,
-                TcpState::Closing => self.tcp_enter_time_wait(ctx, id),
+                TcpState::Closing => {
+                    self.tcp_enter_time_wait(ctx, id);
+                    return;
+                }
                 TcpState::LastAck => {
                     self.tcp.remove(id);
                     return;
@@ -568,10 +615,7 @@ impl Host {
         }
         let socket = self.tcp.socket_mut(id).expect("still open");
         if socket.snd_una == socket.snd_nxt {
-            if socket.state != TcpState::TimeWait {
-                socket.timer = None;
-                socket.timer_gen += 1;
-            }
+            socket.timer = None;
         } else {
             self.tcp_rearm(ctx, id);
         }
@@ -636,21 +680,43 @@ impl Host {
         self.tcp_arm_timer(ctx, id, timeout);
     }
 
+    /// `tcp_time_wait`: an ACK still owed leaves first (as `tcp_fin` sends it), then the
+    /// socket becomes a compact TIME_WAIT record for 60 s.
     fn tcp_enter_time_wait(&mut self, ctx: &mut Ctx, id: SocketId) {
-        self.tcp.socket_mut(id).expect("open").state = TcpState::TimeWait;
-        self.tcp_arm_timer(ctx, id, TIME_WAIT);
+        if self.tcp.socket(id).is_some_and(|s| s.ack_pending) {
+            self.tcp_send_control(ctx, id, ACK);
+        }
+        let Some(socket) = self.tcp.remove(id) else {
+            return;
+        };
+        let record = super::time_wait::TimeWait {
+            rcv_nxt: socket.rcv_nxt,
+            snd_nxt: socket.snd_nxt,
+            ts: socket
+                .timestamps
+                .then_some((socket.ts_offset, socket.ts_recent)),
+            expires: ctx.now + TIME_WAIT_LEN,
+        };
+        self.time_wait_insert(ctx, (socket.local, socket.remote), record);
     }
 
-    /// Replaces the socket's pending timer (a new generation makes the old one stale).
+    /// Sets the socket's timer; a new event only when none is pending at or before it.
     fn tcp_arm_timer(&mut self, ctx: &mut Ctx, id: SocketId, after_ns: u64) {
+        let at = ctx.now + after_ns;
         let socket = self.tcp.socket_mut(id).expect("open");
-        socket.timer_gen += 1;
-        socket.timer = Some(ctx.now + after_ns);
-        let event = HostEvent::TcpTimer {
-            socket: id,
-            generation: socket.timer_gen,
-        };
-        ctx.at(ctx.now + after_ns, event);
+        socket.timer = Some(at);
+        if socket.scheduled.is_some_and(|pending| pending <= at) {
+            return;
+        }
+        socket.scheduled = Some(at);
+        let generation = self.tcp.next_generation(id);
+        ctx.at(
+            at,
+            HostEvent::TcpTimer {
+                socket: id,
+                generation,
+            },
+        );
     }
 
     /// Sends queued data within the peer's window, then the FIN once all data is out.
@@ -847,16 +913,25 @@ impl Host {
         self.tcp_arm_retransmit(ctx, id);
     }
 
-    /// The retransmission or TIME_WAIT timer.
+    /// The retransmission or FIN_WAIT2 timer. A timer pushed back since the event was
+    /// scheduled is re-scheduled; a cancelled one is ignored.
     pub(crate) fn tcp_timer(&mut self, ctx: &mut Ctx, id: SocketId, generation: u64) {
+        if self.tcp.generations.get(id) != Some(&generation) {
+            return;
+        }
         let Some(socket) = self.tcp.socket_mut(id) else {
             return;
         };
-        if socket.timer_gen != generation {
-            return;
+        socket.scheduled = None;
+        match socket.timer {
+            None => return,
+            Some(at) if at > ctx.now => {
+                self.tcp_arm_timer(ctx, id, at.since(ctx.now));
+                return;
+            }
+            Some(_) => socket.timer = None,
         }
-        socket.timer = None;
-        if matches!(socket.state, TcpState::TimeWait | TcpState::FinWait2) {
+        if socket.state == TcpState::FinWait2 {
             self.tcp.remove(id);
             return;
         }

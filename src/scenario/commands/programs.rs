@@ -208,12 +208,12 @@ pub fn parse_curl(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
     ))
 }
 
-const AB_USAGE: &str = "ab -n REQUESTS -c CONCURRENCY http://ADDR[:PORT]/PATH";
+const AB_USAGE: &str = "ab -n REQUESTS -c CONCURRENCY [-B LOCAL_ADDR] http://ADDR[:PORT]/PATH";
 
 pub fn parse_ab(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
     let spec = OptionSpec {
         program: "ab",
-        with_value: "nc",
+        with_value: "ncB",
         flags: "qd",
         long: &[],
         accepted: AB_USAGE,
@@ -231,10 +231,17 @@ pub fn parse_ab(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
         Url::parse(&url_word.text).map_err(|m| args.error_at(url_word, format!("ab: {m}")))?;
     let mut requests = 1;
     let mut concurrency = 1;
+    let mut bind = None;
     for opt in &options {
         match opt.letter {
             'n' => requests = count(args, opt, "ab")?,
             'c' => concurrency = count(args, opt, "ab")?,
+            'B' => {
+                let value = opt.value.as_deref().unwrap_or("");
+                bind = Some(value.parse().map_err(|_| {
+                    args.error_at(opt.word, format!("ab: could not resolve address {value}"))
+                })?);
+            }
             _ => {}
         }
     }
@@ -247,6 +254,7 @@ pub fn parse_ab(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
         HttpMode::Ab {
             requests,
             concurrency,
+            bind,
         },
         url,
     ))

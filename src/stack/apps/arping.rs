@@ -5,7 +5,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::{AppRef, Program, Tally, millis, upper_mac};
+use super::{AppRef, Program, RawSockets, Tally, millis, upper_mac};
 use crate::diagnosis::{ArpClaim, ClaimReason};
 use crate::say;
 use crate::sim::SimTime;
@@ -205,6 +205,13 @@ impl Program for Arping {
 
     /// Probes count the replies; -U/-A count what was sent (no reply is expected); -D is ok
     /// when nobody else answered for the address.
+    fn raw_sockets(&self) -> RawSockets {
+        RawSockets {
+            arp: true,
+            ..RawSockets::default()
+        }
+    }
+
     fn tally(&self) -> Tally {
         let (ok, failed) = match self.opts.mode {
             ArpingMode::Unsolicited | ArpingMode::Advert => (self.sent as u64, 0),

@@ -67,6 +67,8 @@ pub enum HttpMode {
     Ab {
         requests: u32,
         concurrency: u32,
+        /// `-B`: the local address connections are made from.
+        bind: Option<Ipv4Addr>,
     },
 }
 
@@ -161,7 +163,11 @@ impl HttpClient {
     fn open(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
         self.started += 1;
         let remote = SocketAddrV4::new(self.url.ip, self.url.port);
-        match host.tcp_connect(ctx, Owner::App(me.slot), remote, None) {
+        let bind = match self.mode {
+            HttpMode::Ab { bind, .. } => bind,
+            HttpMode::Curl { .. } => None,
+        };
+        match host.tcp_connect(ctx, Owner::App(me.slot), remote, bind) {
             Ok(socket) => {
                 self.exchanges.insert(
                     socket,

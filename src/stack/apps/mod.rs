@@ -55,12 +55,24 @@ pub struct Tally {
     pub served_by: BTreeMap<String, u64>,
 }
 
+/// The raw sockets a program opens: only programs with one see every ARP frame (a packet
+/// socket, arping) or every echo reply and ICMP error (a raw ICMP socket, ping).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawSockets {
+    pub arp: bool,
+    pub icmp: bool,
+}
+
 /// A program. Every hook but `start` and `tally` has a do-nothing default.
 pub trait Program {
     /// The command name (`ping`), for `pkill`.
     fn name(&self) -> &'static str;
     /// The counts so far (written to the report when the program ends).
     fn tally(&self) -> Tally;
+    /// The raw sockets it reads (none by default).
+    fn raw_sockets(&self) -> RawSockets {
+        RawSockets::default()
+    }
     fn start(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef);
     fn timer(&mut self, _host: &mut Host, _ctx: &mut Ctx, _me: AppRef, _token: u64) {}
     fn tcp(
@@ -140,6 +152,13 @@ impl Host {
             slot: self.apps.len(),
             report,
         };
+        let raw = program.raw_sockets();
+        if raw.arp {
+            self.arp_readers.push(me.slot);
+        }
+        if raw.icmp {
+            self.icmp_readers.push(me.slot);
+        }
         self.apps.push(AppSlot {
             program: Some(program),
             me,
@@ -232,7 +251,8 @@ impl Host {
         self.tcp_flush_acks(ctx);
     }
 
-    /// Offers an echo reply to the running programs (a raw ICMP socket sees every one).
+    /// Offers an echo reply to the running programs with a raw ICMP socket (each sees every
+    /// one).
     pub(crate) fn deliver_echo_reply(
         &mut self,
         ctx: &mut Ctx,
@@ -248,7 +268,7 @@ impl Host {
             ttl: info.ttl,
             bytes: data_len + 8,
         };
-        (0..self.apps.len()).any(|slot| {
+        self.icmp_readers.clone().into_iter().any(|slot| {
             let me = self.apps[slot].me;
             self.with_program(slot, |program, host| {
                 program.echo_reply(host, ctx, me, reply)
@@ -257,7 +277,7 @@ impl Host {
     }
 
     pub(crate) fn deliver_echo_error(&mut self, ctx: &mut Ctx, error: EchoError) -> bool {
-        (0..self.apps.len()).any(|slot| {
+        self.icmp_readers.clone().into_iter().any(|slot| {
             let me = self.apps[slot].me;
             self.with_program(slot, |program, host| {
                 program.echo_error(host, ctx, me, error)
@@ -265,7 +285,7 @@ impl Host {
         })
     }
 
-    /// Copies an ARP frame to every running program (packet sockets bound to ETH_P_ARP).
+    /// Copies an ARP frame to every running program with a packet socket (ETH_P_ARP).
     pub(crate) fn deliver_arp_to_programs(
         &mut self,
         ctx: &mut Ctx,
@@ -273,7 +293,7 @@ impl Host {
         eth: &EthHeader,
         arp: &ArpRepr,
     ) {
-        for slot in 0..self.apps.len() {
+        for slot in self.arp_readers.clone() {
             let me = self.apps[slot].me;
             self.with_program(slot, |program, host| {
                 program.arp(host, ctx, me, dev, eth, arp)

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use rustc_hash::FxHashMap;
 
-use super::{AppRef, EchoError, EchoReply, Program, Tally, millis};
+use super::{AppRef, EchoError, EchoReply, Program, RawSockets, Tally, millis};
 use crate::say;
 use crate::sim::SimTime;
 use crate::stack::ctx::Ctx;
@@ -196,6 +196,13 @@ impl Ping {
 impl Program for Ping {
     fn name(&self) -> &'static str {
         "ping"
+    }
+
+    fn raw_sockets(&self) -> RawSockets {
+        RawSockets {
+            icmp: true,
+            ..RawSockets::default()
+        }
     }
 
     fn tally(&self) -> Tally {
