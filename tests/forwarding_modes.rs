@@ -460,3 +460,222 @@ fn nat_relays_a_clients_icmp_error_to_the_real_server() {
         ]
     );
 }
+
+/// (successes, failures) of each program the client ran.
+fn client_curls(result: &lvsim::scenario::run::RunResult) -> Vec<(u64, u64)> {
+    let apps = result.world.trace.apps.iter();
+    apps.filter(|a| a.host == "client")
+        .map(|a| (a.ok, a.failed))
+        .collect()
+}
+
+/// The TUN lab with every `-i` destination given extra ipvsadm options and the real servers'
+/// tunnel setup replaced.
+fn tun_lab_with(dest_options: &str, rs_setup: &str) -> String {
+    let text = find("tun").unwrap().text;
+    let rs_block = "modprobe ipip\nip link set tunl0 up\nip addr add 10.0.0.100/32 dev tunl0\nsysctl -w net.ipv4.conf.tunl0.rp_filter=0\n";
+    assert!(
+        text.contains(rs_block),
+        "the tun lab's real-server setup moved"
+    );
+    text.replace(" -i\n", &format!(" -i{dest_options}\n"))
+        .replace(rs_block, rs_setup)
+}
+
+/// forwarding.md §6 GRE: `--tun-type gre --tun-csum` puts a 4-byte GRE header with the C bit
+/// and a checksum over GRE header and payload (8 bytes in all) between the outer header
+/// (proto 47) and the client's packet; the real server takes it on gre0 and answers.
+#[test]
+fn gre_tunnel_carries_a_checksummed_gre_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = tun_lab_with(
+        " --tun-type gre --tun-csum",
+        "modprobe ip_gre\nip link set gre0 up\nip addr add 10.0.0.100/32 dev gre0\nsysctl -w net.ipv4.conf.gre0.rp_filter=0\n",
+    );
+    let (result, path) = run_lab_with_pcap(&lab, dir.path());
+    let rows = tshark_fields(
+        &path,
+        &[
+            "frame.interface_name",
+            "ip.proto",
+            "gre.flags.checksum",
+            "gre.proto",
+            "gre.checksum.status",
+            "ip.dst",
+            "tcp.flags.syn",
+        ],
+    );
+    let gre: Vec<Vec<&str>> = strs(&rows)
+        .into_iter()
+        .filter(|r| r[1] == "47|6")
+        .take(2)
+        .collect();
+    assert_eq!(
+        gre,
+        [
+            [
+                "lvs/eth0",
+                "47|6",
+                "1",
+                "0x0800",
+                "1",
+                "10.0.0.12|10.0.0.100",
+                "1"
+            ],
+            [
+                "rs2/eth0",
+                "47|6",
+                "1",
+                "0x0800",
+                "1",
+                "10.0.0.12|10.0.0.100",
+                "1"
+            ],
+        ],
+        "GRE with a good checksum (status 1 = Good)"
+    );
+    assert!(
+        strs(&rows)
+            .iter()
+            .any(|r| r[0] == "rs2/gre0" && r[1] == "6"),
+        "the inner packet arrives on gre0"
+    );
+    assert_eq!(client_curls(&result), [(1, 0), (1, 0)]);
+}
+
+/// forwarding.md §6 GUE and the tunnel branch of §7: with `--tun-type gue` but no FOU port
+/// on the real server (`ip fou add` is missing), the real server answers the UDP datagram
+/// with port unreachable; the director turns that into port unreachable about the client's
+/// own packet, from the VIP, and curl sees "connection refused".
+#[test]
+fn gue_without_a_fou_port_becomes_port_unreachable_for_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = tun_lab_with(
+        " --tun-type gue --tun-port 6080",
+        "modprobe ipip\nip link set tunl0 up\nip addr add 10.0.0.100/32 dev tunl0\nsysctl -w net.ipv4.conf.tunl0.rp_filter=0\n",
+    );
+    let (result, path) = run_lab_with_pcap(&lab, dir.path());
+    let rows = tshark_fields(
+        &path,
+        &[
+            "frame.interface_name",
+            "ip.src",
+            "ip.dst",
+            "icmp.type",
+            "icmp.code",
+            "udp.dstport",
+            "tcp.dstport",
+        ],
+    );
+    let first_syn_out = strs(&rows)
+        .into_iter()
+        .find(|r| r[0] == "lvs/eth0" && r[5] == "6080")
+        .expect("a GUE packet (tshark has no GUE dissector: UDP data)");
+    assert_eq!(first_syn_out[1..3], ["10.0.0.2", "10.0.0.12"]);
+    let icmp: Vec<Vec<&str>> = strs(&rows)
+        .into_iter()
+        .filter(|r| r[3] == "3")
+        .take(3)
+        .collect();
+    assert_eq!(
+        icmp,
+        [
+            [
+                "rs2/eth0",
+                "10.0.0.12|10.0.0.2",
+                "10.0.0.2|10.0.0.12",
+                "3",
+                "3",
+                "6080",
+                ""
+            ],
+            [
+                "lvs/eth0",
+                "10.0.0.12|10.0.0.2",
+                "10.0.0.2|10.0.0.12",
+                "3",
+                "3",
+                "6080",
+                ""
+            ],
+            [
+                "lvs/eth0",
+                "10.0.0.100|10.0.0.1",
+                "10.0.0.1|10.0.0.100",
+                "3",
+                "3",
+                "",
+                "80"
+            ],
+        ]
+    );
+    assert_eq!(
+        client_curls(&result),
+        [(0, 1), (0, 1)],
+        "connection refused"
+    );
+}
+
+/// forwarding.md §6 RS setup ("VIP/32 on tunl0 (up)") and the IPIP case of §7's tunnel
+/// branch: a real server whose tunl0 was never brought up has no tunnel to take the IPIP
+/// packet (ipip_rcv finds only a fallback device that is down) and answers port
+/// unreachable; the director passes that on to the client about its own packet.
+#[test]
+fn tunl0_left_down_refuses_the_tunnel() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = tun_lab_with(
+        "",
+        "modprobe ipip\nip addr add 10.0.0.100/32 dev tunl0\nsysctl -w net.ipv4.conf.tunl0.rp_filter=0\n",
+    );
+    let (result, path) = run_lab_with_pcap(&lab, dir.path());
+    let rows = tshark_fields(
+        &path,
+        &[
+            "frame.interface_name",
+            "ip.src",
+            "ip.dst",
+            "icmp.type",
+            "icmp.code",
+            "ip.proto",
+        ],
+    );
+    let icmp: Vec<Vec<&str>> = strs(&rows)
+        .into_iter()
+        .filter(|r| r[3] == "3")
+        .take(3)
+        .collect();
+    assert_eq!(
+        icmp,
+        [
+            [
+                "rs2/eth0",
+                "10.0.0.12|10.0.0.2|10.0.0.1",
+                "10.0.0.2|10.0.0.12|10.0.0.100",
+                "3",
+                "3",
+                "1|4|6"
+            ],
+            [
+                "lvs/eth0",
+                "10.0.0.12|10.0.0.2|10.0.0.1",
+                "10.0.0.2|10.0.0.12|10.0.0.100",
+                "3",
+                "3",
+                "1|4|6"
+            ],
+            [
+                "lvs/eth0",
+                "10.0.0.100|10.0.0.1",
+                "10.0.0.1|10.0.0.100",
+                "3",
+                "3",
+                "1|6"
+            ],
+        ]
+    );
+    assert_eq!(
+        client_curls(&result),
+        [(0, 1), (0, 1)],
+        "connection refused"
+    );
+}

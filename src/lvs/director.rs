@@ -5,7 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::conn::{ConnId, FullNat};
-use super::service::{Forward, Protocol};
+use super::service::{Forward, Protocol, TunnelSpec};
 use super::sysctl::Vs;
 use super::table::{InVerdict, PacketMeta, TcpFlags, addr_port};
 use crate::explain;
@@ -17,17 +17,18 @@ use crate::stack::iface::{IfIndex, LOOPBACK};
 use crate::stack::netfilter::Hook;
 use crate::wire::Packet;
 use crate::wire::icmp::{self, IcmpMessage};
-use crate::wire::ipv4::{self, Ipv4Info, Ipv4Meta, PROTO_ICMP, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
+use crate::wire::ipv4::{self, Ipv4Info, PROTO_ICMP, PROTO_TCP, PROTO_UDP};
 use crate::wire::mangle::{self, End};
 use crate::wire::tcp;
 
 /// What a transmitter needs from the connection entry.
-struct Target {
-    fwd: Forward,
-    rip: Ipv4Addr,
-    rport: u16,
-    vip: Ipv4Addr,
-    vport: u16,
+pub(super) struct Target {
+    pub(super) fwd: Forward,
+    pub(super) rip: Ipv4Addr,
+    pub(super) rport: u16,
+    pub(super) vip: Ipv4Addr,
+    pub(super) vport: u16,
+    pub(super) tun: TunnelSpec,
 }
 
 /// The IPv4 address of an entry field (the packet path is IPv4).
@@ -154,6 +155,7 @@ impl Host {
             rport: c.dport,
             vip: v4(c.vaddr),
             vport: c.vport,
+            tun: self.ipvs.dest(c.dest).config.tun,
         }
     }
 
@@ -174,7 +176,7 @@ impl Host {
         match target.fwd {
             Forward::Route | Forward::Local => self.xmit_dr(ctx, dev, &target, info, packet),
             Forward::Masq => self.xmit_nat(ctx, dev, &target, info, packet),
-            Forward::Tunnel => self.xmit_tunnel(ctx, dev, &target, info, packet),
+            Forward::Tunnel => self.xmit_tunnel(ctx, dev, &target, packet),
             Forward::FullNat => self.xmit_fullnat(ctx, dev, conn, &target, info, packet),
         }
     }
@@ -209,7 +211,7 @@ impl Host {
 
     /// The route to a real server (or, for FULLNAT replies, the client): (device, next hop,
     /// source); None after explaining the drop.
-    fn route_to_server(
+    pub(super) fn route_to_server(
         &mut self,
         ctx: &mut Ctx,
         dev: IfIndex,
@@ -230,7 +232,7 @@ impl Host {
 
     /// `decrement_ttl`: a datagram IPVS forwards loses one TTL; at 1 it dies with ICMP time
     /// exceeded from the VIP.
-    fn ipvs_ttl(&mut self, ctx: &mut Ctx, dev: IfIndex, packet: &mut Packet) -> bool {
+    pub(super) fn ipvs_ttl(&mut self, ctx: &mut Ctx, dev: IfIndex, packet: &mut Packet) -> bool {
         let ttl = packet.data()[8];
         if ttl <= 1 {
             let dev_name = self.ifaces[dev].name.clone();
@@ -247,7 +249,13 @@ impl Host {
     }
 
     /// `ensure_mtu_is_adequate`: DF and too big → ICMP fragmentation needed (from the VIP).
-    fn ipvs_mtu_ok(&mut self, ctx: &mut Ctx, dev: IfIndex, packet: &Packet, mtu: usize) -> bool {
+    pub(super) fn ipvs_mtu_ok(
+        &mut self,
+        ctx: &mut Ctx,
+        dev: IfIndex,
+        packet: &Packet,
+        mtu: usize,
+    ) -> bool {
         let Ok(info) = ipv4::parse(packet.data()) else {
             return false;
         };
@@ -272,7 +280,7 @@ impl Host {
 
     /// Out through LOCAL_OUT and POSTROUTING to the neighbour layer (fragmenting when DF is
     /// clear).
-    fn ipvs_send(
+    pub(super) fn ipvs_send(
         &mut self,
         ctx: &mut Ctx,
         out: IfIndex,
@@ -348,47 +356,6 @@ impl Host {
             self.name,
             addr_port(IpAddr::V4(info.dst), target.vport),
             addr_port(IpAddr::V4(target.rip), target.rport),
-        );
-        self.ipvs_send(ctx, out, next_hop, packet, note);
-    }
-
-    /// TUN (`ip_vs_tunnel_xmit`): the datagram, TTL −1, inside an outer IPv4 header from the
-    /// director's address towards the real server.
-    fn xmit_tunnel(
-        &mut self,
-        ctx: &mut Ctx,
-        dev: IfIndex,
-        target: &Target,
-        _info: Ipv4Info,
-        mut packet: Packet,
-    ) {
-        let Some((out, next_hop, src)) = self.route_to_server(ctx, dev, target.rip) else {
-            return;
-        };
-        if !self.ipvs_ttl(ctx, dev, &mut packet) {
-            return;
-        }
-        let Ok(inner) = ipv4::parse(packet.data()) else {
-            return;
-        };
-        let pmtu_disc = self.ipvs.sysctl.int(Vs::PmtuDisc) != 0;
-        let eff_mtu = self.ifaces[out].mtu as usize - ipv4::IPV4_HEADER_LEN;
-        if pmtu_disc && !self.ipvs_mtu_ok(ctx, dev, &packet, eff_mtu) {
-            return;
-        }
-        let outer = Ipv4Meta {
-            src,
-            dst: target.rip,
-            proto: PROTO_IPIP,
-            ttl: inner.ttl,
-            tos: ecn_encapsulate(inner.tos),
-            id: self.next_ip_id(),
-            dont_fragment: pmtu_disc && inner.dont_fragment,
-        };
-        mangle::encapsulate_ipip(&mut packet, &outer);
-        let note = format!(
-            "IPVS TUN: {} wraps the packet in IPIP {src} → {} (inner TTL −1, inner destination stays {})",
-            self.name, target.rip, target.vip
         );
         self.ipvs_send(ctx, out, next_hop, packet, note);
     }
@@ -610,8 +577,9 @@ impl Host {
         ctx: &mut Ctx,
         dev: IfIndex,
         info: Ipv4Info,
-        mut packet: Packet,
+        packet: Packet,
     ) -> Option<(Ipv4Info, Packet)> {
+        let mut packet = self.ipvs_tunnel_icmp(ctx, &info, packet)?;
         let Some((quoted, conn)) = self.icmp_related(&packet, true) else {
             return Some((info, packet));
         };
@@ -758,16 +726,6 @@ impl Host {
         self.ipvs_wakeup = None;
         self.ipvs.run_timers(ctx.now.ns());
         self.arm_ipvs_timer(ctx);
-    }
-}
-
-/// `INET_ECN_encapsulate`: the outer header copies the inner DSCP and ECN, except that CE
-/// becomes ECT(0).
-fn ecn_encapsulate(inner_tos: u8) -> u8 {
-    if inner_tos & 0x03 == 0x03 {
-        (inner_tos & !0x03) | 0x02
-    } else {
-        inner_tos
     }
 }
 

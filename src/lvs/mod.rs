@@ -12,3 +12,4 @@ pub mod state;
 pub mod stats;
 pub mod sysctl;
 pub mod table;
+pub mod tunnel;

@@ -212,11 +212,12 @@ impl Host {
         index
     }
 
-    /// Creates `tunl0` (`modprobe ipip`) if it does not exist yet.
-    pub fn ensure_tunnel(&mut self) -> IfIndex {
-        match self.iface_index("tunl0") {
+    /// Creates a tunnel module's fallback device if it does not exist yet: `tunl0`
+    /// (`modprobe ipip`) or `gre0` (`modprobe ip_gre`).
+    pub fn ensure_tunnel(&mut self, name: &str) -> IfIndex {
+        match self.iface_index(name) {
             Some(index) => index,
-            None => self.create_iface("tunl0", IfKind::Tunnel, MacAddr::ZERO),
+            None => self.create_iface(name, IfKind::Tunnel, MacAddr::ZERO),
         }
     }
 

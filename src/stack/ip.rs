@@ -17,8 +17,9 @@ use crate::trace::{Capture, Direction, Link};
 use crate::wire::Packet;
 use crate::wire::arp::ArpRepr;
 use crate::wire::ethernet::{ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, EthHeader};
+use crate::wire::gre;
 use crate::wire::icmp::{self, IcmpMessage};
-use crate::wire::ipv4::{self, Ipv4Info, PROTO_ICMP, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
+use crate::wire::ipv4::{self, Ipv4Info, PROTO_GRE, PROTO_ICMP, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
 
 type FragKey = (Ipv4Addr, Ipv4Addr, u16, u8);
 
@@ -298,7 +299,19 @@ impl Host {
             PROTO_TCP => self.tcp_receive(ctx, dev, &info, &packet),
             PROTO_UDP => self.udp_receive(ctx, dev, &info, &packet),
             PROTO_IPIP if self.iface_index("tunl0").is_some() => {
-                self.ipip_decapsulate(ctx, &info, packet)
+                self.decapsulate(ctx, ("IPIP", "tunl0"), &info, info.header_len, packet)
+            }
+            PROTO_GRE if self.iface_index("gre0").is_some() => {
+                match gre_header_len(&packet.data()[info.header_len..info.total_len]) {
+                    Ok(gre) => {
+                        let headers = info.header_len + gre;
+                        self.decapsulate(ctx, ("GRE", "gre0"), &info, headers, packet)
+                    }
+                    Err(why) => {
+                        let name = self.ifaces[dev].name.clone();
+                        ctx.drop_packet(&name, format!("gre: {why}"));
+                    }
+                }
             }
             proto => {
                 let name = self.ifaces[dev].name.clone();
@@ -315,17 +328,35 @@ impl Host {
         }
     }
 
-    /// IPIP: the inner datagram arrives again, on `tunl0` (which then decides rp_filter).
-    fn ipip_decapsulate(&mut self, ctx: &mut Ctx, outer: &Ipv4Info, mut packet: Packet) {
-        let tunl0 = self.iface_index("tunl0").expect("checked by caller");
-        if !self.ifaces[tunl0].admin_up {
-            ctx.drop_packet("tunl0", "link-down: tunl0 is down".to_owned());
+    /// IPIP on `tunl0`, GRE on `gre0`: the inner datagram (after `headers` bytes) arrives
+    /// again on the tunnel device, which then decides rp_filter. A tunnel device that is down
+    /// takes nothing.
+    fn decapsulate(
+        &mut self,
+        ctx: &mut Ctx,
+        (kind, device): (&str, &str),
+        outer: &Ipv4Info,
+        headers: usize,
+        mut packet: Packet,
+    ) {
+        let dev = self.iface_index(device).expect("checked by caller");
+        if !self.ifaces[dev].admin_up {
+            // No tunnel takes the packet: ipip_rcv/ipgre_rcv reject it with port unreachable.
+            ctx.drop_packet(
+                device,
+                format!("link-down: {device} is down, so no tunnel takes the packet"),
+            );
+            let message = IcmpMessage::DestUnreachable {
+                code: icmp::CODE_PORT_UNREACH,
+                next_hop_mtu: 0,
+            };
+            self.icmp_error(ctx, packet.data(), message, Some(dev));
             return;
         }
-        packet.pull_front(outer.header_len);
+        packet.pull_front(headers);
         explain!(
             ctx,
-            "{} decapsulates the IPIP packet from {} on tunl0",
+            "{} decapsulates the {kind} packet from {} on {device}",
             self.name,
             outer.src
         );
@@ -333,14 +364,14 @@ impl Host {
             ctx.trace.capture(Capture {
                 t: ctx.now,
                 host: self.id,
-                iface: self.ifaces[tunl0].name.clone(),
+                iface: self.ifaces[dev].name.clone(),
                 dir: Direction::In,
                 link: Link::RawIp,
                 frame: packet.data().to_vec(),
                 notes: Vec::new(),
             });
         }
-        self.ip_receive(ctx, tunl0, packet);
+        self.ip_receive(ctx, dev, packet);
     }
 
     fn reassemble(
@@ -523,6 +554,22 @@ impl Host {
     pub(crate) fn count_reply(&mut self, src: Ipv4Addr) {
         *self.replies_from.entry(src).or_default() += 1;
     }
+}
+
+/// The length of a GRE header `gre0` accepts (`gre_parse_header`; the fallback device takes
+/// any key or sequence number): version 0, IPv4 inside; a checksum, when present, must verify.
+fn gre_header_len(data: &[u8]) -> Result<usize, &'static str> {
+    let header = gre::parse(data)?;
+    if header.version != 0 {
+        return Err("GRE version other than 0");
+    }
+    if header.protocol != gre::PROTO_IPV4 {
+        return Err("GRE carrying something other than IPv4");
+    }
+    if header.has_checksum() && ipv4::checksum(data) != 0 {
+        return Err("bad GRE checksum");
+    }
+    Ok(header.header_len)
 }
 
 /// The martian checks of `ip_route_input_slow` that need no routing.

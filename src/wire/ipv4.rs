@@ -11,6 +11,7 @@ pub const PROTO_ICMP: u8 = 1;
 pub const PROTO_IPIP: u8 = 4;
 pub const PROTO_TCP: u8 = 6;
 pub const PROTO_UDP: u8 = 17;
+pub const PROTO_GRE: u8 = 47;
 
 /// The fields a sender chooses for a new datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

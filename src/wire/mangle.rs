@@ -4,6 +4,7 @@
 
 use std::net::Ipv4Addr;
 
+use super::gre;
 use super::ipv4::{self, Ipv4Meta, PROTO_TCP, PROTO_UDP};
 use super::packet::Packet;
 use super::tcp;
@@ -288,6 +289,47 @@ pub fn encapsulate_ipip(packet: &mut Packet, outer: &Ipv4Meta) {
     packet.push_front(header.len()).copy_from_slice(&header);
 }
 
+/// GRE (RFC 2784), as IPVS's `ipvs_gre_encap` builds it: no key, no sequence number; with a
+/// checksum (C bit) over the GRE header and payload when `csum`.
+pub fn encapsulate_gre(packet: &mut Packet, outer: &Ipv4Meta, csum: bool) {
+    let inner_len = packet.len();
+    let flags = if csum { gre::FLAG_CSUM } else { 0 };
+    let gre_len = if csum { 8 } else { 4 };
+    let head = packet.push_front(gre_len);
+    head.fill(0);
+    head[0..2].copy_from_slice(&flags.to_be_bytes());
+    head[2..4].copy_from_slice(&gre::PROTO_IPV4.to_be_bytes());
+    if csum {
+        let sum = ipv4::checksum(packet.data());
+        packet.data_mut()[4..6].copy_from_slice(&sum.to_be_bytes());
+    }
+    let header = ipv4::header(outer, inner_len + gre_len).to_bytes();
+    packet.push_front(header.len()).copy_from_slice(&header);
+}
+
+/// GUE (draft-ietf-intarea-gue, `ipvs_gue_encap`): UDP to `dport`, a 4-byte GUE header
+/// (version 0, no options, protocol 4 = IPIP); the UDP checksum is 0 unless `csum`.
+pub fn encapsulate_gue(packet: &mut Packet, outer: &Ipv4Meta, ports: (u16, u16), csum: bool) {
+    const GUE_LEN: usize = 4;
+    let udp_len = super::udp::UDP_HEADER_LEN + GUE_LEN + packet.len();
+    let mut head = vec![0u8; super::udp::UDP_HEADER_LEN + GUE_LEN];
+    head[0..2].copy_from_slice(&ports.0.to_be_bytes());
+    head[2..4].copy_from_slice(&ports.1.to_be_bytes());
+    head[4..6].copy_from_slice(&(udp_len as u16).to_be_bytes());
+    head[9] = 4;
+    packet.push_front(head.len()).copy_from_slice(&head);
+    if csum {
+        let sum = ipv4::pseudo_header_sum(outer.src, outer.dst, PROTO_UDP, udp_len);
+        let mut check = ipv4::checksum_with(sum, packet.data());
+        if check == 0 {
+            check = 0xffff;
+        }
+        packet.data_mut()[6..8].copy_from_slice(&check.to_be_bytes());
+    }
+    let header = ipv4::header(outer, udp_len).to_bytes();
+    packet.push_front(header.len()).copy_from_slice(&header);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,6 +473,48 @@ mod tests {
         tcp_unshift_sack(data, 50);
         assert_eq!(read32(data, 44), 50);
         assert_eq!(read32(data, 48), 150);
+    }
+
+    /// forwarding.md §6: GRE header 4 bytes (8 with the checksum), protocol 0x0800.
+    #[test]
+    fn gre_with_and_without_checksum() {
+        for (csum, len) in [(false, 4), (true, 8)] {
+            let mut packet = syn();
+            let inner = packet.data().to_vec();
+            let outer = Ipv4Meta {
+                proto: 47,
+                ..meta([192, 168, 1, 1], [192, 168, 1, 7])
+            };
+            encapsulate_gre(&mut packet, &outer, csum);
+            let data = packet.data();
+            assert_eq!(ipv4::parse(data).unwrap().total_len, inner.len() + 20 + len);
+            assert_eq!(&data[22..24], &[0x08, 0x00]);
+            assert_eq!(data[20] & 0x80 != 0, csum);
+            if csum {
+                assert_eq!(ipv4::checksum(&data[20..]), 0, "the GRE checksum verifies");
+            }
+            assert_eq!(&data[20 + len..], &inner[..]);
+        }
+    }
+
+    /// forwarding.md §6: GUE = UDP to the tunnel port + 4 bytes (proto_ctype 4); checksum 0
+    /// without --tun-csum, a real one with it.
+    #[test]
+    fn gue_header_and_optional_checksum() {
+        for csum in [false, true] {
+            let mut packet = syn();
+            let outer = Ipv4Meta {
+                proto: PROTO_UDP,
+                ..meta([192, 168, 1, 1], [192, 168, 1, 7])
+            };
+            encapsulate_gue(&mut packet, &outer, (40000, 6080), csum);
+            let data = packet.data();
+            assert_eq!(read16(data, 22), 6080);
+            assert_eq!(data[29], 4, "proto_ctype IPIP");
+            let check = read16(data, 26);
+            assert_eq!(check != 0, csum);
+            assert!(crate::wire::udp::parse(&data[20..], outer.src, outer.dst).is_ok());
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod arp;
 pub mod ethernet;
+pub mod gre;
 pub mod icmp;
 pub mod ipv4;
 pub mod mac;

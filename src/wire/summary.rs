@@ -7,8 +7,9 @@ use std::fmt::Write;
 
 use super::arp::ArpRepr;
 use super::ethernet::{ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, EthHeader};
+use super::gre;
 use super::icmp::{self, IcmpMessage};
-use super::ipv4::{self, PROTO_ICMP, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
+use super::ipv4::{self, PROTO_GRE, PROTO_ICMP, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
 use super::{tcp, udp};
 use crate::trace::Link;
 
@@ -63,6 +64,23 @@ fn ethertype_name(ethertype: u16) -> &'static str {
     }
 }
 
+/// tcpdump's GRE line without -v: version and length, then the IPv4 payload.
+fn gre_packet(out: &mut String, data: &[u8]) {
+    match gre::parse(data) {
+        Ok(header) => {
+            let _ = write!(out, "GREv{}, length {}: ", header.version, data.len());
+            if header.protocol == gre::PROTO_IPV4 {
+                ip_datagram(out, &data[header.header_len..]);
+            } else {
+                let _ = write!(out, "proto 0x{:04x}", header.protocol);
+            }
+        }
+        Err(why) => {
+            let _ = write!(out, "[{why}]");
+        }
+    }
+}
+
 /// Summarises an IPv4 datagram (also used for the inner packet of IPIP).
 pub fn ip_datagram(out: &mut String, data: &[u8]) {
     let info = match ipv4::parse(data) {
@@ -112,6 +130,10 @@ pub fn ip_datagram(out: &mut String, data: &[u8]) {
         PROTO_IPIP => {
             let _ = write!(out, "{} > {}: ", info.src, info.dst);
             ip_datagram(out, l4);
+        }
+        PROTO_GRE => {
+            let _ = write!(out, "{} > {}: ", info.src, info.dst);
+            gre_packet(out, l4);
         }
         proto => {
             let _ = write!(

@@ -141,6 +141,20 @@ impl Ipvs {
         &self.dests[id.0 as usize]
     }
 
+    /// A live tunnelling destination at `addr` whose tunnel port is `tun_port` (0 for IPIP
+    /// and GRE), as `ip_vs_find_tunnel` finds it in the real-server table.
+    pub fn find_tunnel(&self, addr: IpAddr, tun_port: u16) -> Option<DestId> {
+        (0..self.dests.len()).map(|i| DestId(i as u32)).find(|&d| {
+            let m = &self.meta[d.0 as usize];
+            let c = &self.dest(d).config;
+            m.trash.is_none()
+                && !m.gone
+                && c.fwd == Forward::Tunnel
+                && c.addr == addr
+                && c.tun.port == tun_port
+        })
+    }
+
     pub fn service_config(&self, id: ServiceId) -> &ServiceConfig {
         &self.service(id).config
     }

@@ -42,7 +42,8 @@ pub enum SystemCommand {
     Install,
 }
 
-/// Kernel modules a lab may load; `ipip` also creates `tunl0`.
+/// Kernel modules a lab may load; `ipip` also creates `tunl0`, `ip_gre` creates `gre0`; the
+/// others are built in as far as lvsim is concerned.
 const MODULES: &[&str] = &[
     "ip_vs",
     "ip_vs_rr",
@@ -236,8 +237,16 @@ pub fn run(host: &mut Host, ctx: &mut Ctx, command: &SystemCommand) -> Result<Ve
         SystemCommand::Ifup(dev) => ifup(host, ctx, dev).map(|_| Vec::new()),
         SystemCommand::Ifdown(dev) => ifdown(host, ctx, dev).map(|_| Vec::new()),
         SystemCommand::Modprobe(modules) => {
-            if modules.iter().any(|m| m == "ipip") {
-                host.ensure_tunnel();
+            for module in modules {
+                match module.as_str() {
+                    "ipip" => {
+                        host.ensure_tunnel("tunl0");
+                    }
+                    "ip_gre" => {
+                        host.ensure_tunnel("gre0");
+                    }
+                    _ => {}
+                }
             }
             Ok(Vec::new())
         }
