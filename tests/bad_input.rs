@@ -248,6 +248,41 @@ fn bad_ipvsadm_lines_stop_the_setup_with_ipvsadms_message() {
     );
 }
 
+/// iproute2's ipfou.c complaints, and the kernel's when a port is taken twice or unknown.
+#[test]
+fn bad_ip_fou_lines_say_what_ipfou_says() {
+    assert_error(
+        &setup("ip fou add port 6080"),
+        "lab.toml:5:1: fou: must set ipproto or gue",
+        "ip fou add port 6080",
+    );
+    assert_error(
+        &setup("ip fou add port 6080 gue ipproto 4"),
+        "lab.toml:5:1: fou: cannot set ipproto and gue",
+        "ip fou add port 6080 gue ipproto 4",
+    );
+    assert_error(
+        &setup("ip fou add gue"),
+        "lab.toml:5:1: fou: missing port",
+        "ip fou add gue",
+    );
+    assert_error(
+        &setup("ip fou add port 6080 gue encap"),
+        "lab.toml:5:26: fou: unknown command \"encap\"?",
+        "encap",
+    );
+    assert_error(
+        &setup("ip fou add port 6080 gue\nip fou add port 6080 ipproto 4"),
+        "lab.toml:6:1: RTNETLINK answers: Address already in use",
+        "ip",
+    );
+    assert_error(
+        &setup("ip fou del port 6080"),
+        "lab.toml:5:1: RTNETLINK answers: Invalid argument",
+        "ip",
+    );
+}
+
 #[test]
 fn iptables_errors_are_its_own_at_the_offending_word() {
     assert_error(

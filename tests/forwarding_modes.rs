@@ -679,3 +679,50 @@ fn tunl0_left_down_refuses_the_tunnel() {
         "connection refused"
     );
 }
+
+/// forwarding.md §6 GUE with the real server set up as the reference says (`ip fou add port
+/// <tun-port> gue` plus ipip): the outer UDP goes to the tunnel port with checksum 0, the
+/// 4-byte GUE header names protocol 4, and after FOU strips UDP and GUE the inner packet
+/// arrives on tunl0 and is answered.
+#[test]
+fn gue_tunnel_reaches_a_real_server_with_a_fou_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = tun_lab_with(
+        " --tun-type gue --tun-port 6080",
+        "modprobe ipip\nmodprobe fou\nip fou add port 6080 gue\nip link set tunl0 up\nip addr add 10.0.0.100/32 dev tunl0\nsysctl -w net.ipv4.conf.tunl0.rp_filter=0\n",
+    );
+    let (result, path) = run_lab_with_pcap(&lab, dir.path());
+    let rows = tshark_fields(
+        &path,
+        &[
+            "frame.interface_name",
+            "ip.src",
+            "ip.dst",
+            "udp.dstport",
+            "udp.checksum",
+            "udp.length",
+            "data.data",
+        ],
+    );
+    let first: Vec<&str> = strs(&rows)
+        .into_iter()
+        .find(|r| r[0] == "rs2/eth0" && r[3] == "6080")
+        .expect("a GUE datagram reaches rs2");
+    assert_eq!(
+        first[1..6],
+        ["10.0.0.2", "10.0.0.12", "6080", "0x0000", "72"]
+    );
+    assert!(
+        first[6].starts_with("00040000" /* GUE v0, proto 4, no flags */)
+            && first[6][8..].starts_with("45"),
+        "GUE header then the inner IPv4 header: {}",
+        first[6]
+    );
+    assert!(
+        strs(&rows)
+            .iter()
+            .any(|r| r[0] == "rs2/tunl0" && r[1] == "10.0.0.1"),
+        "the inner packet arrives on tunl0"
+    );
+    assert_eq!(client_curls(&result), [(1, 0), (1, 0)]);
+}

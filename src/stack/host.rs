@@ -11,6 +11,7 @@ use super::addr::{self, IfAddr, Scope};
 use super::apps::AppSlot;
 use super::apps::web_server::WebServer;
 use super::ctx::{Ctx, TxFrame};
+use super::fou::FouPort;
 use super::iface::{Attachment, IfIndex, IfKind, Iface, LOOPBACK};
 use super::neigh::{self, NeighEntry};
 use super::netfilter::Netfilter;
@@ -100,6 +101,8 @@ pub struct Host {
     pub sysctl: GlobalSysctls,
     /// The filter and mangle tables `iptables` edits.
     pub netfilter: Netfilter,
+    /// `ip fou add` receive ports.
+    pub fou: Vec<FouPort>,
     pub tcp: TcpStack,
     pub apps: Vec<AppSlot>,
     /// The programs with a packet socket (arping) and with a raw ICMP socket (ping).
@@ -160,6 +163,7 @@ impl Host {
             neigh_default,
             sysctl: GlobalSysctls::default(),
             netfilter: Netfilter::default(),
+            fou: Vec::new(),
             tcp: TcpStack::new(seed, name),
             apps: Vec::new(),
             arp_readers: Vec::new(),

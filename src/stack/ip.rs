@@ -297,7 +297,10 @@ impl Host {
         match info.proto {
             PROTO_ICMP => self.icmp_receive(ctx, dev, &info, packet),
             PROTO_TCP => self.tcp_receive(ctx, dev, &info, &packet),
-            PROTO_UDP => self.udp_receive(ctx, dev, &info, &packet),
+            PROTO_UDP => match self.fou_port(&info, &packet) {
+                Some(fou) => self.fou_receive(ctx, dev, &info, packet, fou),
+                None => self.udp_receive(ctx, dev, &info, &packet),
+            },
             PROTO_IPIP if self.iface_index("tunl0").is_some() => {
                 self.decapsulate(ctx, ("IPIP", "tunl0"), &info, info.header_len, packet)
             }

@@ -4,6 +4,7 @@ pub mod addr;
 pub mod apps;
 pub mod arp;
 pub mod ctx;
+pub mod fou;
 pub mod hooks;
 pub mod host;
 pub mod icmp;

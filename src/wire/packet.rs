@@ -88,6 +88,12 @@ impl Packet {
         self.buf.splice(at..at, bytes.iter().copied());
     }
 
+    /// Removes `len` bytes at offset `at` (an encapsulation header between headers).
+    pub fn remove(&mut self, at: usize, len: usize) {
+        let at = self.start + at;
+        self.buf.drain(at..at + len);
+    }
+
     /// Cuts the packet to `len` bytes (removes Ethernet padding after the IP datagram).
     pub fn truncate(&mut self, len: usize) {
         self.buf.truncate(self.start + len);

@@ -1,5 +1,6 @@
 //! iproute2 `ip`: `addr add|del|flush|show`, `link set|show`, `route add|del|show|get`,
-//! `neigh add|replace|change|del|flush|show`, with iproute2's output formats and errors.
+//! `neigh add|replace|change|del|flush|show`, `fou add|del|show`, with iproute2's output
+//! formats and errors.
 
 use std::net::Ipv4Addr;
 
@@ -9,6 +10,7 @@ use crate::scenario::shell::Word;
 use crate::scenario::source::Diagnostic;
 use crate::stack::addr::{IfAddr, Scope, mask};
 use crate::stack::ctx::Ctx;
+use crate::stack::fou::{FouEncap, FouPort};
 use crate::stack::host::Host;
 use crate::stack::iface::IfKind;
 use crate::stack::neigh::{NeighEntry, NudState, UpdateFlags};
@@ -61,13 +63,18 @@ pub enum IpCommand {
     NeighShow {
         dev: Option<String>,
     },
+    FouAdd(FouPort),
+    FouDel {
+        port: u16,
+    },
+    FouShow,
 }
 
-const OBJECTS: &str = "ip addr|link|route|neigh ...";
+const OBJECTS: &str = "ip addr|link|route|neigh|fou ...";
 
 /// Object names accept iproute2's abbreviations (`a`, `addr`, `r`, `n`, ...).
 fn object(word: &str) -> Option<&'static str> {
-    let candidates: [(&str, &[&str]); 4] = [
+    let candidates: [(&str, &[&str]); 5] = [
         (
             "addr",
             &["a", "ad", "add", "addr", "addre", "addres", "address"],
@@ -78,6 +85,7 @@ fn object(word: &str) -> Option<&'static str> {
             "neigh",
             &["n", "ne", "nei", "neig", "neigh", "neighbor", "neighbour"],
         ),
+        ("fou", &["fou"]),
     ];
     candidates
         .iter()
@@ -90,7 +98,7 @@ pub fn parse(args: &mut Args) -> Result<IpCommand, Diagnostic> {
     while args.peek_text() == Some("-4") {
         args.take();
     }
-    let obj_word = args.expect("the object (addr, link, route or neigh)")?;
+    let obj_word = args.expect("the object (addr, link, route, neigh or fou)")?;
     let obj = object(&obj_word.text).ok_or_else(|| {
         args.error_at(
             obj_word,
@@ -136,6 +144,12 @@ pub fn parse(args: &mut Args) -> Result<IpCommand, Diagnostic> {
         ("neigh", "show" | "list" | "ls" | "sh") => Ok(IpCommand::NeighShow {
             dev: optional_dev(args, "ip neigh show")?,
         }),
+        ("fou", "add") => parse_fou(args, true),
+        ("fou", "del" | "delete") => parse_fou(args, false),
+        ("fou", "show" | "list" | "ls" | "sh") => {
+            args.finish("ip fou show", "ip fou show")?;
+            Ok(IpCommand::FouShow)
+        }
         (obj, verb) => {
             let word = args.rest().first().unwrap_or(obj_word);
             Err(args
@@ -153,6 +167,7 @@ fn verbs(obj: &str) -> &'static str {
         "addr" => "ip addr add|del|flush|show",
         "link" => "ip link set DEV up|down|mtu N, ip link show",
         "route" => "ip route add|del|show|get",
+        "fou" => "ip fou add port PORT gue|ipproto PROTO, ip fou del port PORT, ip fou show",
         _ => "ip neigh add|replace|change|del|flush|show",
     }
 }
@@ -328,6 +343,47 @@ fn parse_link_set(args: &mut Args) -> Result<IpCommand, Diagnostic> {
     Ok(IpCommand::LinkSet { dev, up, mtu })
 }
 
+/// `ip fou add|del port PORT [gue | ipproto PROTO]` with ipfou.c's complaints.
+fn parse_fou(args: &mut Args, adding: bool) -> Result<IpCommand, Diagnostic> {
+    const USAGE: &str = "accepted: ip fou add port PORT gue|ipproto PROTO, ip fou del port PORT";
+    let mut port = None;
+    let mut gue = false;
+    let mut ipproto = None;
+    while let Some(word) = args.take() {
+        match word.text.as_str() {
+            "port" => port = Some(args.number::<u16>("the port")?),
+            "gue" => gue = true,
+            "ipproto" => ipproto = Some(args.number::<u8>("the IP protocol number")?),
+            other => {
+                return Err(args
+                    .error_at(word, format!("fou: unknown command \"{other}\"?"))
+                    .with_help(USAGE));
+            }
+        }
+    }
+    let port = port
+        .filter(|&p| p != 0)
+        .ok_or_else(|| args.error_whole("fou: missing port").with_help(USAGE))?;
+    if !adding {
+        return Ok(IpCommand::FouDel { port });
+    }
+    let encap = match (gue, ipproto) {
+        (true, Some(_)) => {
+            return Err(args
+                .error_whole("fou: cannot set ipproto and gue")
+                .with_help(USAGE));
+        }
+        (true, None) => FouEncap::Gue,
+        (false, Some(proto)) if proto != 0 => FouEncap::Direct(proto),
+        (false, _) => {
+            return Err(args
+                .error_whole("fou: must set ipproto or gue")
+                .with_help(USAGE));
+        }
+    };
+    Ok(IpCommand::FouAdd(FouPort { port, encap }))
+}
+
 fn parse_route_spec(args: &mut Args) -> Result<RouteSpec, Diagnostic> {
     let mut kind = RouteKind::Unicast;
     if let Some(k) = args.peek_text().and_then(|t| match t {
@@ -480,6 +536,21 @@ pub fn run(host: &mut Host, ctx: &mut Ctx, command: &IpCommand) -> Result<Vec<St
             });
         }
         IpCommand::NeighShow { dev } => return show_neighbours(host, dev.as_deref()),
+        IpCommand::FouAdd(fou) => {
+            // The port's UDP socket cannot bind twice (fou_create).
+            if host.fou.iter().any(|f| f.port == fou.port) {
+                return Err(rtnl("Address already in use"));
+            }
+            host.fou.push(*fou);
+        }
+        IpCommand::FouDel { port } => {
+            let before = host.fou.len();
+            host.fou.retain(|f| f.port != *port);
+            if host.fou.len() == before {
+                return Err(rtnl("Invalid argument"));
+            }
+        }
+        IpCommand::FouShow => return Ok(host.fou.iter().map(FouPort::show).collect()),
     }
     Ok(Vec::new())
 }
