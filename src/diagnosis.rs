@@ -76,12 +76,12 @@ pub struct ConflictDetector {
 
 impl ConflictDetector {
     /// Records a claim seen on a LAN. `still_holds(h, ip)` says whether host `h` still has
-    /// `ip` configured. Returns a conflict the first time a pair of hosts is seen fighting
-    /// over an address.
-    pub fn observe(
+    /// `ip` configured; `name(h)` is asked only for a conflict's text. Returns a conflict the
+    /// first time a pair of hosts is seen fighting over an address.
+    pub fn observe<'n>(
         &mut self,
         seen: ClaimSeen,
-        names: &[String],
+        name: impl Fn(HostId) -> &'n str,
         still_holds: impl Fn(HostId, Ipv4Addr) -> bool,
     ) -> Option<Conflict> {
         let ClaimSeen {
@@ -126,11 +126,11 @@ impl ConflictDetector {
         let detail = format!(
             "{} is claimed on {lan_name} by {} ({}) and by {} ({}): {}",
             claim.ip,
-            names[first.host],
+            name(first.host),
             first.mac,
-            names[second.host],
+            name(second.host),
             second.mac,
-            explain(&names[culprit.host], claim.ip, &culprit.reason)
+            explain(name(culprit.host), claim.ip, &culprit.reason)
         );
         Some(Conflict {
             culprit: culprit.host,
@@ -305,8 +305,8 @@ mod tests {
     const DIR: MacAddr = MacAddr([0, 0x0c, 0x29, 0x50, 0xd5, 0x63]);
     const RS1: MacAddr = MacAddr([0, 0x0c, 0x29, 0xe4, 0x4d, 0x1f]);
 
-    fn names() -> Vec<String> {
-        vec!["dir".into(), "rs1".into()]
+    fn names(host: HostId) -> &'static str {
+        ["dir", "rs1"][host]
     }
 
     fn seen(host: HostId, mac: MacAddr, claim: &ArpClaim) -> ClaimSeen<'_> {
@@ -339,13 +339,8 @@ mod tests {
             },
         };
         let vip = own("192.168.188.120");
-        assert!(
-            d.observe(seen(0, DIR, &vip), &names(), |_, _| true)
-                .is_none()
-        );
-        let conflict = d
-            .observe(seen(1, RS1, &leak), &names(), |_, _| true)
-            .unwrap();
+        assert!(d.observe(seen(0, DIR, &vip), names, |_, _| true).is_none());
+        let conflict = d.observe(seen(1, RS1, &leak), names, |_, _| true).unwrap();
         assert_eq!(conflict.culprit, 1);
         assert!(
             conflict
@@ -362,19 +357,16 @@ mod tests {
             conflict.detail
         );
         // Reported once per pair.
-        assert!(
-            d.observe(seen(0, DIR, &vip), &names(), |_, _| true)
-                .is_none()
-        );
+        assert!(d.observe(seen(0, DIR, &vip), names, |_, _| true).is_none());
     }
 
     #[test]
     fn an_address_that_moved_is_not_a_conflict() {
         let mut d = ConflictDetector::default();
         let claim = own("10.0.0.1");
-        d.observe(seen(0, DIR, &claim), &names(), |_, _| false);
+        d.observe(seen(0, DIR, &claim), names, |_, _| false);
         assert!(
-            d.observe(seen(1, RS1, &claim), &names(), |_, _| false)
+            d.observe(seen(1, RS1, &claim), names, |_, _| false)
                 .is_none()
         );
     }

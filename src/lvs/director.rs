@@ -96,18 +96,17 @@ impl Host {
         }
         let verdict = self.ipvs.process_in(&meta, now, ctx.explaining());
         self.arm_ipvs_timer(ctx);
-        let dev_name = self.ifaces[dev].name.clone();
         match verdict {
             InVerdict::Accept(why) => {
                 explain!(ctx, "{}: INPUT → IPVS: {why}", self.name);
                 Some((info, packet))
             }
             InVerdict::Drop(why) => {
-                ctx.drop_packet(&dev_name, why);
+                ctx.drop_packet(&self.ifaces[dev].name, why);
                 None
             }
             InVerdict::Unreachable(why) => {
-                ctx.drop_packet(&dev_name, why);
+                ctx.drop_packet(&self.ifaces[dev].name, why);
                 let message = IcmpMessage::DestUnreachable {
                     code: icmp::CODE_PORT_UNREACH,
                     next_hop_mtu: 0,
@@ -286,7 +285,7 @@ impl Host {
         out: IfIndex,
         next_hop: Ipv4Addr,
         mut packet: Packet,
-        note: String,
+        note: Option<String>,
     ) {
         let Ok(info) = ipv4::parse(packet.data()) else {
             return;
@@ -294,7 +293,7 @@ impl Host {
         if !self.nf_filter(ctx, Hook::Output, (None, Some(out)), &info, &packet, 0) {
             return;
         }
-        if ctx.explaining() {
+        if let Some(note) = note {
             packet.annotate(note);
         }
         self.output_fragmented(ctx, out, next_hop, info, packet);
@@ -317,7 +316,7 @@ impl Host {
         if !self.ipvs_ttl(ctx, dev, &mut packet) || !self.ipvs_mtu_ok(ctx, dev, &packet, mtu) {
             return;
         }
-        let note = format!(
+        let note = ctx.explaining().then(|| format!(
             "IPVS DR: {} → POSTROUTING → {}: destination MAC {} → {} ({}); the IP header keeps {} as destination, TTL −1",
             self.name,
             self.ifaces[out].name,
@@ -325,7 +324,7 @@ impl Host {
             crate::wire::packet::DST_MAC,
             target.rip,
             target.vip
-        );
+        ));
         self.ipvs_send(ctx, out, target.rip, packet, note);
     }
 
@@ -351,12 +350,14 @@ impl Host {
             target.rip,
             target.rport,
         );
-        let note = format!(
-            "IPVS NAT: {} rewrites the destination {} → {} (checksums updated; TTL −1)",
-            self.name,
-            addr_port(IpAddr::V4(info.dst), target.vport),
-            addr_port(IpAddr::V4(target.rip), target.rport),
-        );
+        let note = ctx.explaining().then(|| {
+            format!(
+                "IPVS NAT: {} rewrites the destination {} → {} (checksums updated; TTL −1)",
+                self.name,
+                addr_port(IpAddr::V4(info.dst), target.vport),
+                addr_port(IpAddr::V4(target.rip), target.rport),
+            )
+        });
         self.ipvs_send(ctx, out, next_hop, packet, note);
     }
 
@@ -399,15 +400,17 @@ impl Host {
         if !self.ipvs_mtu_ok(ctx, dev, &packet, mtu) {
             return;
         }
-        let note = format!(
-            "IPVS FULLNAT: {} rewrites {} → {} into {} → {}{}",
-            self.name,
-            addr_port(IpAddr::V4(client.0), client.1),
-            addr_port(IpAddr::V4(target.vip), target.vport),
-            addr_port(f.laddr, f.lport),
-            addr_port(IpAddr::V4(target.rip), target.rport),
-            extras.concat()
-        );
+        let note = ctx.explaining().then(|| {
+            format!(
+                "IPVS FULLNAT: {} rewrites {} → {} into {} → {}{}",
+                self.name,
+                addr_port(IpAddr::V4(client.0), client.1),
+                addr_port(IpAddr::V4(target.vip), target.vport),
+                addr_port(f.laddr, f.lport),
+                addr_port(IpAddr::V4(target.rip), target.rport),
+                extras.concat()
+            )
+        });
         self.ipvs_send(ctx, out, next_hop, packet, note);
     }
 
@@ -512,14 +515,16 @@ impl Host {
         let Some((out, next_hop, _)) = self.route_to_server(ctx, dev, client) else {
             return;
         };
-        let note = format!(
-            "IPVS FULLNAT reply: {} rewrites {} → {} into {} → {}{extras}",
-            self.name,
-            addr_port(IpAddr::V4(info.src), tcp_port(&packet, &info, End::Source)),
-            addr_port(f.laddr, f.lport),
-            addr_port(IpAddr::V4(vip), vport),
-            addr_port(IpAddr::V4(client), cport),
-        );
+        let note = ctx.explaining().then(|| {
+            format!(
+                "IPVS FULLNAT reply: {} rewrites {} → {} into {} → {}{extras}",
+                self.name,
+                addr_port(IpAddr::V4(info.src), tcp_port(&packet, &info, End::Source)),
+                addr_port(f.laddr, f.lport),
+                addr_port(IpAddr::V4(vip), vport),
+                addr_port(IpAddr::V4(client), cport),
+            )
+        });
         self.ipvs_send(ctx, out, next_hop, packet, note);
     }
 
@@ -555,14 +560,13 @@ impl Host {
         self.arm_ipvs_timer(ctx);
         let target = self.target(conn);
         mangle::rewrite_end(packet.data_mut(), End::Source, target.vip, target.vport);
-        let note = format!(
-            "IPVS NAT reply: {} → FORWARD → IPVS rewrites the source {} → {} (checksums updated)",
-            self.name,
-            addr_port(meta.saddr, meta.sport),
-            addr_port(IpAddr::V4(target.vip), target.vport),
-        );
         if ctx.explaining() {
-            packet.annotate(note);
+            packet.annotate(format!(
+                "IPVS NAT reply: {} → FORWARD → IPVS rewrites the source {} → {} (checksums updated)",
+                self.name,
+                addr_port(meta.saddr, meta.sport),
+                addr_port(IpAddr::V4(target.vip), target.vport),
+            ));
         }
         let info = ipv4::parse(packet.data()).ok()?;
         Some((info, packet))
@@ -630,10 +634,10 @@ impl Host {
         if !self.ipvs_ttl(ctx, dev, &mut packet) || !self.ipvs_mtu_ok(ctx, dev, &packet, mtu) {
             return;
         }
-        let note = format!(
+        let note = ctx.explaining().then(|| format!(
             "IPVS NAT: {} forwards the ICMP error to {} with the quoted source rewritten (the quoted transport checksum is left as it was, as the kernel leaves it)",
             self.name, target.rip
-        );
+        ));
         self.ipvs_send(ctx, out, next_hop, packet, note);
     }
 

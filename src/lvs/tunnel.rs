@@ -76,10 +76,10 @@ impl Host {
                 format!("UDP {sport} → {} + GUE", tun.port)
             }
         };
-        let note = format!(
+        let note = ctx.explaining().then(|| format!(
             "IPVS TUN: {} wraps the packet in {how}, {src} → {} (inner TTL −1, inner destination stays {})",
             self.name, target.rip, target.vip
-        );
+        ));
         self.ipvs_send(ctx, out, next_hop, packet, note);
     }
 

@@ -3,10 +3,12 @@
 //! The sequence number makes simultaneous events run in the order they were scheduled, so a
 //! run never depends on heap internals and the same scenario always replays identically.
 //!
-//! Two levels keep the heap small: events due within the current time slice (frames in flight,
-//! near timers) wait in a binary heap; later ones (retransmission and TIME_WAIT timers, most of
-//! which are cancelled long before they are due) wait unsorted in per-slice buckets and join
-//! the heap only when their slice comes.
+//! Three levels keep the heap small: events due in the current bucket (a few microseconds)
+//! wait in a binary heap; later events of the current time slice wait unsorted in per-bucket
+//! lists; events of later slices (retransmission and TIME_WAIT timers, most of which are
+//! cancelled long before they are due) wait unsorted per slice. A list joins the level above
+//! only when its time comes, so most events are sorted among a few dozen, not among
+//! everything pending.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -23,22 +25,40 @@ fn key(at: SimTime, seq: u64, slot: u32) -> u128 {
     ((at.ns() as u128) << 64) | ((seq as u128) << SLOT_BITS) | slot as u128
 }
 
-/// A time slice is 2^24 ns (about 16.8 ms).
+fn time_of(key: u128) -> u64 {
+    (key >> 64) as u64
+}
+
+/// A time slice is 2^24 ns (about 16.8 ms) ...
 const SLICE_BITS: u32 = 24;
+/// ... of 4096 buckets of 2^12 ns (about 4 µs).
+const BUCKET_BITS: u32 = 12;
+const BUCKETS: usize = 1 << (SLICE_BITS - BUCKET_BITS);
 
 fn slice_of(key: u128) -> u64 {
-    ((key >> 64) as u64) >> SLICE_BITS
+    time_of(key) >> SLICE_BITS
+}
+
+fn bucket_of(key: u128) -> usize {
+    (time_of(key) >> BUCKET_BITS) as usize & (BUCKETS - 1)
 }
 
 /// A min-queue of timed events with FIFO order among equal times.
 pub struct EventQueue<E> {
-    /// Keys of the events due before `near_limit`.
+    /// Keys of the events due before `bucket_end`.
     heap: BinaryHeap<Reverse<u128>>,
-    /// Keys of the later events, by time slice.
+    bucket_end: u64,
+    /// Keys of the later events of the current slice, by bucket; `occupied` has a bit per
+    /// non-empty bucket, and buckets before `next_bucket` are empty.
+    buckets: Vec<Vec<u128>>,
+    occupied: [u64; BUCKETS / 64],
+    next_bucket: usize,
+    near_len: usize,
+    /// Start of the current slice; events at or after `slice_start + 2^SLICE_BITS` are in
+    /// `far`, by slice.
+    slice_start: u64,
     far: BTreeMap<u64, Vec<u128>>,
     far_len: usize,
-    /// Events at or after this time are in `far`.
-    near_limit: u64,
     slots: Vec<Option<E>>,
     free: Vec<u32>,
     next_seq: u64,
@@ -49,9 +69,14 @@ impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            bucket_end: 0,
+            buckets: vec![Vec::new(); BUCKETS],
+            occupied: [0; BUCKETS / 64],
+            next_bucket: 0,
+            near_len: 0,
+            slice_start: 0,
             far: BTreeMap::new(),
             far_len: 0,
-            near_limit: 0,
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
@@ -85,38 +110,79 @@ impl<E> EventQueue<E> {
             }
         };
         let k = key(at, seq, slot);
-        if at.ns() < self.near_limit {
+        if at.ns() < self.bucket_end {
             self.heap.push(Reverse(k));
+        } else if at.ns() >> SLICE_BITS == self.slice_start >> SLICE_BITS {
+            self.put_in_bucket(k);
         } else {
             self.far.entry(slice_of(k)).or_default().push(k);
             self.far_len += 1;
         }
     }
 
-    /// Moves the next time slice into the heap when the heap has run dry.
-    fn refill(&mut self) {
-        if !self.heap.is_empty() {
-            return;
+    fn put_in_bucket(&mut self, k: u128) {
+        let b = bucket_of(k);
+        self.buckets[b].push(k);
+        self.occupied[b / 64] |= 1 << (b % 64);
+        self.near_len += 1;
+    }
+
+    /// The first non-empty bucket at or after `next_bucket`.
+    fn first_occupied(&self) -> Option<usize> {
+        let from = self.next_bucket;
+        if from >= BUCKETS {
+            return None;
         }
-        let Some((slice, keys)) = self.far.pop_first() else {
-            return;
-        };
-        self.far_len -= keys.len();
-        self.near_limit = (slice + 1) << SLICE_BITS;
-        self.heap = BinaryHeap::from(keys.into_iter().map(Reverse).collect::<Vec<_>>());
+        let first_word = self.occupied[from / 64] & (!0u64 << (from % 64));
+        if first_word != 0 {
+            return Some(from / 64 * 64 + first_word.trailing_zeros() as usize);
+        }
+        (from / 64 + 1..BUCKETS / 64)
+            .find(|&w| self.occupied[w] != 0)
+            .map(|w| w * 64 + self.occupied[w].trailing_zeros() as usize)
+    }
+
+    /// When the heap has run dry: the next bucket of the slice becomes the heap, or, when the
+    /// slice is done, the next slice is spread over the buckets.
+    fn refill(&mut self) {
+        while self.heap.is_empty() {
+            if let Some(b) = self.first_occupied() {
+                self.occupied[b / 64] &= !(1 << (b % 64));
+                self.next_bucket = b + 1;
+                self.bucket_end = self.slice_start + ((b as u64 + 1) << BUCKET_BITS);
+                // Both allocations are kept for reuse.
+                let mut keys = std::mem::take(&mut self.buckets[b]);
+                self.near_len -= keys.len();
+                let mut sorted = std::mem::take(&mut self.heap).into_vec();
+                sorted.extend(keys.drain(..).map(Reverse));
+                self.heap = BinaryHeap::from(sorted);
+                self.buckets[b] = keys;
+                return;
+            }
+            let Some((slice, keys)) = self.far.pop_first() else {
+                return;
+            };
+            self.far_len -= keys.len();
+            self.slice_start = slice << SLICE_BITS;
+            self.bucket_end = self.slice_start;
+            self.next_bucket = 0;
+            for k in keys {
+                self.put_in_bucket(k);
+            }
+        }
     }
 
     /// Time of the next event, if any.
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.refill();
-        self.heap.peek().map(|Reverse(k)| SimTime((k >> 64) as u64))
+        self.heap.peek().map(|Reverse(k)| SimTime(time_of(*k)))
     }
 
     /// Removes the next event and advances `now` to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.refill();
         let Reverse(k) = self.heap.pop()?;
-        let at = SimTime((k >> 64) as u64);
+        let at = SimTime(time_of(k));
         let slot = (k as u32) & ((1 << SLOT_BITS) - 1);
         self.now = at;
         let event = self.slots[slot as usize]
@@ -138,7 +204,7 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + self.far_len
+        self.heap.len() + self.near_len + self.far_len
     }
 
     pub fn is_empty(&self) -> bool {
@@ -186,6 +252,55 @@ mod tests {
         let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, ["a2", "b", "b2", "c1", "c2"]);
         assert!(q.is_empty());
+    }
+
+    /// Random interleavings of scheduling (from nanoseconds to seconds ahead, often at the
+    /// same instant) and popping give exactly the (time, insertion) order of a plain sorted
+    /// map, across buckets and slices.
+    #[test]
+    fn random_workloads_match_a_sorted_reference() {
+        let mut q = EventQueue::default();
+        let mut reference = BTreeMap::new();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let offsets = [
+            0,
+            1,
+            100,
+            4_096,
+            5_000,
+            20_000,
+            1 << 24,
+            3 << 24,
+            1_000_000_000,
+        ];
+        for id in 0..20_000u64 {
+            if next() % 7 == 0 {
+                // As World::run stops at `until`: the clock moves, no event is due yet.
+                let until = q.now().ns() + offsets[next() as usize % offsets.len()];
+                if q.peek_time().is_none_or(|t| t.ns() > until) {
+                    q.advance_to(SimTime(until));
+                }
+            }
+            if next() % 3 == 0 {
+                let popped = q.pop().map(|(t, e)| (t.ns(), e));
+                let expected = reference.pop_first().map(|((t, _), e)| (t, e));
+                assert_eq!(popped, expected);
+            }
+            let ahead = offsets[next() as usize % offsets.len()] + next() % 3;
+            let at = q.now().ns() + ahead;
+            q.schedule(SimTime(at), id);
+            reference.insert((at, id), id);
+        }
+        while let Some((t, e)) = q.pop() {
+            assert_eq!(reference.pop_first(), Some(((t.ns(), e), e)));
+        }
+        assert!(reference.is_empty() && q.is_empty());
     }
 
     #[test]

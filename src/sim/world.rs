@@ -6,7 +6,7 @@ use crate::diagnosis::{ArpClaim, ClaimReason, ClaimSeen, ConflictDetector};
 use crate::sim::{EventQueue, SimTime};
 use crate::stack::ctx::{Ctx, TxFrame};
 use crate::stack::host::{Host, HostEvent};
-use crate::stack::lan::Lan;
+use crate::stack::lan::{Forwarding, Lan};
 use crate::trace::{ArpSent, Capture, Direction, HostId, Link, Tracer};
 use crate::wire::Packet;
 use crate::wire::arp::ArpRepr;
@@ -53,6 +53,8 @@ pub struct World {
     pub stats: Stats,
     conflicts: ConflictDetector,
     tx: Vec<TxFrame>,
+    /// The switches' scratch output list, reused frame after frame.
+    forwarding: Forwarding,
 }
 
 impl World {
@@ -66,6 +68,7 @@ impl World {
             stats: Stats::default(),
             conflicts: ConflictDetector::default(),
             tx: Vec::new(),
+            forwarding: Forwarding::default(),
         }
     }
 
@@ -218,7 +221,6 @@ impl World {
     }
 
     fn check_conflict(&mut self, lan: usize, host: HostId, arp: ArpRepr, claim: &ArpClaim) {
-        let names: Vec<String> = self.hosts.iter().map(|h| h.name.clone()).collect();
         let hosts = &self.hosts;
         let seen = ClaimSeen {
             lan,
@@ -227,9 +229,11 @@ impl World {
             mac: arp.sha,
             claim,
         };
-        let found = self.conflicts.observe(seen, &names, |h, ip| {
-            hosts[h].ifaces.iter().any(|i| i.has_addr(ip))
-        });
+        let found = self.conflicts.observe(
+            seen,
+            |h| hosts[h].name.as_str(),
+            |h, ip| hosts[h].ifaces.iter().any(|i| i.has_addr(ip)),
+        );
         if let Some(conflict) = found {
             self.trace.warn(
                 self.queue.now(),
@@ -263,7 +267,8 @@ impl World {
             return;
         };
         let l = &mut self.lans[lan];
-        let forwarding = l.forward(port, eth.src, eth.dst, frame.len(), now);
+        let mut forwarding = std::mem::take(&mut self.forwarding);
+        l.forward(port, (eth.src, eth.dst), frame.len(), now, &mut forwarding);
         for &out in &forwarding.partitioned {
             let p = &l.ports[out];
             let (host, dev) = (p.host, self.hosts[p.host].ifaces[p.iface].name.clone());
@@ -282,7 +287,7 @@ impl World {
         }
         let last = forwarding.deliveries.len();
         let mut frame = Some(frame);
-        for (i, (out, at)) in forwarding.deliveries.into_iter().enumerate() {
+        for (i, &(out, at)) in forwarding.deliveries.iter().enumerate() {
             let p = &self.lans[lan].ports[out];
             let copy = if i + 1 == last {
                 frame.take().expect("kept for the last")
@@ -300,6 +305,7 @@ impl World {
                 ),
             );
         }
+        self.forwarding = forwarding;
     }
 }
 

@@ -72,17 +72,16 @@ impl Host {
 
     /// `ip_rcv` + `ip_route_input`: validate, then deliver locally, forward or drop.
     pub(crate) fn ip_receive(&mut self, ctx: &mut Ctx, dev: IfIndex, mut packet: Packet) {
-        let dev_name = self.ifaces[dev].name.clone();
         let info = match ipv4::parse(packet.data()) {
             Ok(info) => info,
             Err(why) => {
-                ctx.drop_packet(&dev_name, format!("martian: {why}"));
+                ctx.drop_packet(&self.ifaces[dev].name, format!("martian: {why}"));
                 return;
             }
         };
         packet.truncate(info.total_len);
         if let Some(why) = martian(&info) {
-            ctx.drop_packet(&dev_name, format!("martian: {why}"));
+            ctx.drop_packet(&self.ifaces[dev].name, format!("martian: {why}"));
             return;
         }
         let mark = self.nf_prerouting(ctx, dev, &info, packet.data());
@@ -90,7 +89,7 @@ impl Host {
         let broadcast = !local && self.is_broadcast(info.dst);
         if local || broadcast || info.dst.is_multicast() {
             if let Err(why) = self.check_source(dev, &info) {
-                ctx.drop_packet(&dev_name, why);
+                ctx.drop_packet(&self.ifaces[dev].name, why);
                 return;
             }
             self.ip_local_deliver(ctx, dev, info, packet, mark);
@@ -98,16 +97,16 @@ impl Host {
         }
         if self.effective(ConfKey::Forwarding, dev).value == 0 {
             ctx.drop_packet(
-                &dev_name,
+                &self.ifaces[dev].name,
                 format!(
-                    "ip_forward: {} is not a local address of {} and forwarding is off on {dev_name} (net.ipv4.ip_forward=0)",
-                    info.dst, self.name
+                    "ip_forward: {} is not a local address of {} and forwarding is off on {} (net.ipv4.ip_forward=0)",
+                    info.dst, self.name, self.ifaces[dev].name
                 ),
             );
             return;
         }
         if let Err(why) = self.check_source(dev, &info) {
-            ctx.drop_packet(&dev_name, why);
+            ctx.drop_packet(&self.ifaces[dev].name, why);
             return;
         }
         self.ip_forward(ctx, dev, info, packet, mark);
@@ -132,10 +131,9 @@ impl Host {
         mut packet: Packet,
         mark: u32,
     ) {
-        let in_name = self.ifaces[in_dev].name.clone();
         if info.ttl <= 1 {
             ctx.drop_packet(
-                &in_name,
+                &self.ifaces[in_dev].name,
                 format!("ttl: TTL {} expired in transit at {}", info.ttl, self.name),
             );
             self.icmp_error(
@@ -150,7 +148,7 @@ impl Host {
             Some(r) if r.kind == super::route::RouteKind::Unicast => r.clone(),
             _ => {
                 ctx.drop_packet(
-                    &in_name,
+                    &self.ifaces[in_dev].name,
                     format!("no-route: {} has no route to {}", self.name, info.dst),
                 );
                 let message = IcmpMessage::DestUnreachable {
@@ -169,7 +167,7 @@ impl Host {
         let mtu = self.ifaces[out_dev].mtu as usize;
         if info.total_len > mtu && info.dont_fragment {
             ctx.drop_packet(
-                &in_name,
+                &self.ifaces[in_dev].name,
                 format!(
                     "mtu: {} bytes with DF set exceed the MTU {mtu} of {}",
                     info.total_len, self.ifaces[out_dev].name

@@ -97,17 +97,20 @@ impl Lan {
     }
 
     /// The switch received a whole frame from `port` at `now`: learn the source, pick the
-    /// output ports (flood for group or unknown addresses), and time each delivery.
+    /// output ports (flood for group or unknown addresses), and time each delivery — into the
+    /// caller's buffers (cleared first), so a busy switch allocates nothing per frame.
     pub fn forward(
         &mut self,
         port: usize,
-        src: MacAddr,
-        dst: MacAddr,
+        (src, dst): (MacAddr, MacAddr),
         len: usize,
         now: SimTime,
-    ) -> Forwarding {
-        let outputs: Vec<usize> = match self.kind {
-            LanKind::Hub => (0..self.ports.len()).filter(|&p| p != port).collect(),
+        result: &mut Forwarding,
+    ) {
+        result.deliveries.clear();
+        result.partitioned.clear();
+        let unicast_to = match self.kind {
+            LanKind::Hub => None,
             LanKind::Switch => {
                 if !src.is_multicast() {
                     self.fdb.insert(src, (port, now));
@@ -118,26 +121,40 @@ impl Lan {
                     .filter(|(_, seen)| now.since(*seen) < FDB_AGEING)
                     .map(|(p, _)| *p);
                 match known {
-                    Some(out) if out == port => Vec::new(),
-                    Some(out) if !dst.is_multicast() => vec![out],
-                    _ => (0..self.ports.len()).filter(|&p| p != port).collect(),
+                    Some(out) if out == port => return,
+                    Some(out) if !dst.is_multicast() => Some(out),
+                    _ => None,
                 }
             }
         };
         let ser = self.serialisation(len);
         let group = self.ports[port].group;
-        let mut result = Forwarding::default();
-        for out in outputs {
-            if self.ports[out].group != group {
-                result.partitioned.push(out);
-                continue;
+        match unicast_to {
+            Some(out) => self.deliver(out, (group, ser, now), result),
+            None => {
+                for out in (0..self.ports.len()).filter(|&p| p != port) {
+                    self.deliver(out, (group, ser, now), result);
+                }
             }
-            let p = &mut self.ports[out];
-            let start = p.egress_free_at.max(now);
-            p.egress_free_at = start + ser;
-            result.deliveries.push((out, start + ser + self.latency));
         }
-        result
+    }
+
+    /// Queues the frame on an output port (after whatever that port is still sending), or
+    /// notes that a partition keeps it from there.
+    fn deliver(
+        &mut self,
+        out: usize,
+        (group, ser, now): (usize, u64, SimTime),
+        result: &mut Forwarding,
+    ) {
+        if self.ports[out].group != group {
+            result.partitioned.push(out);
+            return;
+        }
+        let p = &mut self.ports[out];
+        let start = p.egress_free_at.max(now);
+        p.egress_free_at = start + ser;
+        result.deliveries.push((out, start + ser + self.latency));
     }
 
     /// Splits the LAN: `group_of(host)` gives each port's group.
@@ -164,6 +181,18 @@ impl Lan {
 mod tests {
     use super::*;
 
+    fn forward(
+        lan: &mut Lan,
+        port: usize,
+        macs: (MacAddr, MacAddr),
+        len: usize,
+        now: SimTime,
+    ) -> Forwarding {
+        let mut result = Forwarding::default();
+        lan.forward(port, macs, len, now, &mut result);
+        result
+    }
+
     fn mac(n: u8) -> MacAddr {
         MacAddr([2, 0, 0, 0, 0, n])
     }
@@ -179,13 +208,13 @@ mod tests {
     #[test]
     fn unknown_destinations_flood_then_the_switch_learns() {
         let mut lan = lan();
-        let flood = lan.forward(0, mac(0), mac(2), 60, SimTime(0));
+        let flood = forward(&mut lan, 0, (mac(0), mac(2)), 60, SimTime(0));
         assert_eq!(
             flood.deliveries.iter().map(|d| d.0).collect::<Vec<_>>(),
             vec![1, 2]
         );
-        lan.forward(2, mac(2), mac(0), 60, SimTime(10));
-        let learned = lan.forward(0, mac(0), mac(2), 60, SimTime(20));
+        forward(&mut lan, 2, (mac(2), mac(0)), 60, SimTime(10));
+        let learned = forward(&mut lan, 0, (mac(0), mac(2)), 60, SimTime(20));
         assert_eq!(
             learned.deliveries.iter().map(|d| d.0).collect::<Vec<_>>(),
             vec![2]
@@ -199,7 +228,13 @@ mod tests {
         assert_eq!(lan.ingress_time(0, 60, SimTime(0)), SimTime(7_720));
         // A second frame waits for the first to leave the NIC.
         assert_eq!(lan.ingress_time(0, 60, SimTime(0)), SimTime(14_440));
-        let out = lan.forward(0, mac(0), MacAddr::BROADCAST, 60, SimTime(7_720));
+        let out = forward(
+            &mut lan,
+            0,
+            (mac(0), MacAddr::BROADCAST),
+            60,
+            SimTime(7_720),
+        );
         assert_eq!(out.deliveries[0], (1, SimTime(15_440)));
     }
 
@@ -207,7 +242,7 @@ mod tests {
     fn partitions_drop_frames_between_groups() {
         let mut lan = lan();
         lan.partition(|host| (host == 0) as usize);
-        let out = lan.forward(1, mac(1), MacAddr::BROADCAST, 60, SimTime(0));
+        let out = forward(&mut lan, 1, (mac(1), MacAddr::BROADCAST), 60, SimTime(0));
         assert_eq!(
             out.deliveries.iter().map(|d| d.0).collect::<Vec<_>>(),
             vec![2]
@@ -215,7 +250,7 @@ mod tests {
         assert_eq!(out.partitioned, vec![0]);
         lan.heal();
         assert_eq!(
-            lan.forward(1, mac(1), MacAddr::BROADCAST, 60, SimTime(0))
+            forward(&mut lan, 1, (mac(1), MacAddr::BROADCAST), 60, SimTime(0))
                 .deliveries
                 .len(),
             2

@@ -144,15 +144,15 @@ impl Host {
                 self.send_on_link(ctx, dev, mac, packet);
             }
         }
-        let name = self.ifaces[dev].name.clone();
         for _ in actions.overflow {
             ctx.drop_packet(
-                &name,
+                &self.ifaces[dev].name,
                 format!("arp-failed: queue for {ip} full (unres_qlen)"),
             );
         }
         for packet in actions.fail {
-            ctx.drop_packet(&name, format!("arp-failed: no reply for {ip} on {name}"));
+            let name = &self.ifaces[dev].name;
+            ctx.drop_packet(name, format!("arp-failed: no reply for {ip} on {name}"));
             self.report_link_failure(ctx, packet);
         }
         self.schedule_neigh_timer(ctx, dev, ip);

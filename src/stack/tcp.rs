@@ -1033,12 +1033,16 @@ impl Host {
 
     /// Sends the ACKs still owed after the owners reacted (a reply carries the ACK instead).
     pub(crate) fn tcp_flush_acks(&mut self, ctx: &mut Ctx) {
-        let pending = std::mem::take(&mut self.tcp.pending_acks);
-        for id in pending {
+        let mut pending = std::mem::take(&mut self.tcp.pending_acks);
+        for &id in &pending {
             if self.tcp.socket(id).is_some_and(|s| s.ack_pending) {
                 self.tcp_send_control(ctx, id, ACK);
             }
         }
+        // The list keeps its allocation for the next event.
+        pending.clear();
+        pending.append(&mut self.tcp.pending_acks);
+        self.tcp.pending_acks = pending;
     }
 }
 

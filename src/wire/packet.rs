@@ -19,10 +19,16 @@ impl Packet {
     /// (20) for tunnelling, plus spare.
     pub const HEADROOM: usize = 64;
 
-    /// A zeroed packet of `len` bytes with the standard headroom.
+    /// The smallest payload of an Ethernet frame: shorter ones are padded to it on the wire.
+    const MIN_PAYLOAD: usize = 46;
+
+    /// A zeroed packet of `len` bytes with the standard headroom, and room to pad it to the
+    /// Ethernet minimum without reallocating.
     pub fn zeroed(len: usize) -> Packet {
+        let mut buf = Vec::with_capacity(Self::HEADROOM + len.max(Self::MIN_PAYLOAD));
+        buf.resize(Self::HEADROOM + len, 0);
         Packet {
-            buf: vec![0; Self::HEADROOM + len],
+            buf,
             start: Self::HEADROOM,
             note: None,
         }
