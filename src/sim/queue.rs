@@ -35,6 +35,9 @@ const SLICE_BITS: u32 = 24;
 const BUCKET_BITS: u32 = 12;
 const BUCKETS: usize = 1 << (SLICE_BITS - BUCKET_BITS);
 
+/// Keys a drained bucket's list may keep room for.
+const KEPT_BUCKET_CAPACITY: usize = 64;
+
 fn slice_of(key: u128) -> u64 {
     time_of(key) >> SLICE_BITS
 }
@@ -150,13 +153,16 @@ impl<E> EventQueue<E> {
                 self.occupied[b / 64] &= !(1 << (b % 64));
                 self.next_bucket = b + 1;
                 self.bucket_end = self.slice_start + ((b as u64 + 1) << BUCKET_BITS);
-                // Both allocations are kept for reuse.
                 let mut keys = std::mem::take(&mut self.buckets[b]);
                 self.near_len -= keys.len();
                 let mut sorted = std::mem::take(&mut self.heap).into_vec();
                 sorted.extend(keys.drain(..).map(Reverse));
                 self.heap = BinaryHeap::from(sorted);
-                self.buckets[b] = keys;
+                // A bucket keeps a small allocation for its next turn; one that held a burst
+                // gives it back, or 4096 buckets would each hold their largest burst forever.
+                if keys.capacity() <= KEPT_BUCKET_CAPACITY {
+                    self.buckets[b] = keys;
+                }
                 return;
             }
             let Some((slice, keys)) = self.far.pop_first() else {
