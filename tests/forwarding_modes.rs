@@ -56,6 +56,17 @@ fn first_handshake(path: &std::path::Path, reply: bool, fields: &[&str]) -> Vec<
     out
 }
 
+/// The first `count` ICMP destination-unreachable frames of a capture (`fields` must put
+/// `icmp.type` fourth), one row per interface that saw each.
+fn unreachables(path: &std::path::Path, fields: &[&str], count: usize) -> Vec<Vec<String>> {
+    assert_eq!(fields[3], "icmp.type");
+    let rows = tshark_fields(path, fields);
+    rows.into_iter()
+        .filter(|r| r[3] == "3")
+        .take(count)
+        .collect()
+}
+
 fn strs(rows: &[Vec<String>]) -> Vec<Vec<&str>> {
     rows.iter()
         .map(|r| r.iter().map(String::as_str).collect())
@@ -329,7 +340,7 @@ fn nat_rewrites_a_real_servers_icmp_error_for_the_client() {
     let dir = tempfile::tempdir().unwrap();
     let lab = nat_lab_with("rs2", "iptables -A INPUT -p tcp --dport 8000 -j REJECT");
     let (result, path) = run_lab_with_pcap(&lab, dir.path());
-    let rows = tshark_fields(
+    let icmp = unreachables(
         &path,
         &[
             "frame.interface_name",
@@ -340,12 +351,8 @@ fn nat_rewrites_a_real_servers_icmp_error_for_the_client() {
             "tcp.srcport",
             "tcp.dstport",
         ],
+        4,
     );
-    let icmp: Vec<Vec<&str>> = strs(&rows)
-        .into_iter()
-        .filter(|r| r[3] == "3")
-        .take(4)
-        .collect();
     assert_eq!(
         icmp,
         [
@@ -406,7 +413,7 @@ fn nat_relays_a_clients_icmp_error_to_the_real_server() {
     let lab = nat_lab_with("client", "iptables -A INPUT -p tcp --sport 80 -j REJECT");
     let lab = lab.replace("nic.eth0 = { lan = \"public\", mac = \"02:00:ac:10:00:0a\", addr = \"172.16.0.10/24\" }\n", "nic.eth0 = { lan = \"public\", mac = \"02:00:ac:10:00:0a\", addr = \"172.16.0.10/24\" }\nsetup = \"\"\"\niptables -A INPUT -p tcp --sport 80 -j REJECT\n\"\"\"\n");
     let (_, path) = run_lab_with_pcap(&lab, dir.path());
-    let rows = tshark_fields(
+    let icmp = unreachables(
         &path,
         &[
             "frame.interface_name",
@@ -416,12 +423,8 @@ fn nat_relays_a_clients_icmp_error_to_the_real_server() {
             "tcp.srcport",
             "tcp.dstport",
         ],
+        4,
     );
-    let icmp: Vec<Vec<&str>> = strs(&rows)
-        .into_iter()
-        .filter(|r| r[3] == "3")
-        .take(4)
-        .collect();
     assert_eq!(
         icmp,
         [
@@ -628,7 +631,7 @@ fn tunl0_left_down_refuses_the_tunnel() {
         "modprobe ipip\nip addr add 10.0.0.100/32 dev tunl0\nsysctl -w net.ipv4.conf.tunl0.rp_filter=0\n",
     );
     let (result, path) = run_lab_with_pcap(&lab, dir.path());
-    let rows = tshark_fields(
+    let icmp = unreachables(
         &path,
         &[
             "frame.interface_name",
@@ -638,12 +641,8 @@ fn tunl0_left_down_refuses_the_tunnel() {
             "icmp.code",
             "ip.proto",
         ],
+        3,
     );
-    let icmp: Vec<Vec<&str>> = strs(&rows)
-        .into_iter()
-        .filter(|r| r[3] == "3")
-        .take(3)
-        .collect();
     assert_eq!(
         icmp,
         [

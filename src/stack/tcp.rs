@@ -884,7 +884,18 @@ impl Host {
             window: 0,
             options: TcpOptions::default(),
         };
-        let (src, dst) = (info.dst, info.src);
+        self.tcp_send_unowned(ctx, (info.dst, info.src), &repr, false);
+    }
+
+    /// Sends a segment no socket owns (a reset, a TIME_WAIT record's ACK) from `src` to
+    /// `dst`, routed like the kernel's `ip_send_unicast_reply`.
+    pub(crate) fn tcp_send_unowned(
+        &mut self,
+        ctx: &mut Ctx,
+        (src, dst): (Ipv4Addr, Ipv4Addr),
+        repr: &TcpRepr,
+        dont_fragment: bool,
+    ) {
         let _ = self.route_and_send(ctx, dst, None, Some(src), |host, _| {
             let meta = Ipv4Meta {
                 src,
@@ -893,9 +904,9 @@ impl Host {
                 ttl: host.default_ttl(),
                 tos: 0,
                 id: host.next_ip_id(),
-                dont_fragment: false,
+                dont_fragment,
             };
-            tcp::build(&meta, &repr, &[])
+            tcp::build(&meta, repr, &[])
         });
     }
 

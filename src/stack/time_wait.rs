@@ -12,8 +12,7 @@ use super::host::{Host, HostEvent};
 use super::tcp::{TIME_WAIT_LEN, WINDOW, seq_after, ts_clock};
 use crate::explain;
 use crate::sim::SimTime;
-use crate::wire::ipv4::{Ipv4Meta, PROTO_TCP};
-use crate::wire::tcp::{self, ACK, RST, SYN, TcpOptions, TcpRepr, TcpSegment};
+use crate::wire::tcp::{ACK, RST, SYN, TcpOptions, TcpRepr, TcpSegment};
 
 /// (local, remote) of a connection.
 pub type ConnKey = (SocketAddrV4, SocketAddrV4);
@@ -155,19 +154,7 @@ impl Host {
                 ..TcpOptions::default()
             },
         };
-        let (src, dst) = (*local.ip(), *remote.ip());
-        let _ = self.route_and_send(ctx, dst, None, Some(src), |host, _| {
-            let meta = Ipv4Meta {
-                src,
-                dst,
-                proto: PROTO_TCP,
-                ttl: host.default_ttl(),
-                tos: 0,
-                id: host.next_ip_id(),
-                dont_fragment: true,
-            };
-            tcp::build(&meta, &repr, &[])
-        });
+        self.tcp_send_unowned(ctx, (*local.ip(), *remote.ip()), &repr, true);
     }
 }
 
@@ -183,6 +170,7 @@ mod tests {
     use crate::stack::iface::Attachment;
     use crate::trace::Tracer;
     use crate::wire::MacAddr;
+    use crate::wire::tcp::FIN;
 
     const LOCAL: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 80);
     const REMOTE: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 40000);
@@ -251,7 +239,7 @@ mod tests {
     #[test]
     fn a_retransmitted_fin_is_acknowledged_again() {
         let (host, sent) = with_record(|h, ctx| {
-            let fin = segment(999, tcp::FIN | ACK);
+            let fin = segment(999, FIN | ACK);
             assert_eq!(h.time_wait_segment(ctx, (LOCAL, REMOTE), &fin), None);
         });
         assert_eq!(host.tcp.time_wait.len(), 1);

@@ -4,7 +4,7 @@ use std::cmp::Reverse;
 use std::fmt::Write;
 
 use super::common::{endpoint, explain, listed, usable, without, write_no_destination};
-use super::{DestChange, SchedPacket, SchedView, Scheduler};
+use super::{SchedPacket, SchedView, Scheduler};
 use crate::lvs::service::{Dest, DestId};
 
 /// Stateless: the highest weight wins; counters are ignored.
@@ -24,8 +24,6 @@ impl Scheduler for WeightedFailover {
     fn name(&self) -> &'static str {
         "fo"
     }
-
-    fn update(&mut self, _view: &SchedView, _change: DestChange) {}
 
     fn schedule(
         &mut self,

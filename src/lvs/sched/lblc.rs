@@ -7,7 +7,7 @@ use super::common::{OVERHEAD, endpoint, explain, listed, lookup, weighted_least,
 use super::locality::{
     LocalityTable, overloaded_by, seconds_ns, write_not_overloaded, write_overloaded,
 };
-use super::{DestChange, SchedPacket, SchedView, Scheduler};
+use super::{SchedPacket, SchedView, Scheduler};
 use crate::lvs::service::{Dest, DestId};
 
 /// A cache from destination address to server, in front of wlc.
@@ -76,8 +76,6 @@ impl Scheduler for LocalityLeastConnection {
     }
 
     /// No list hooks: entries are only replaced on use or expired by the GC.
-    fn update(&mut self, _view: &SchedView, _change: DestChange) {}
-
     fn references(&self, dest: DestId) -> bool {
         self.table.any(|&cached| cached == dest)
     }

@@ -9,7 +9,7 @@ use super::common::{
     write_wlc,
 };
 use super::locality::{LocalityTable, overloaded_by, seconds_ns, write_overloaded};
-use super::{DestChange, SchedPacket, SchedView, Scheduler};
+use super::{SchedPacket, SchedView, Scheduler};
 use crate::lvs::service::{Dest, DestId};
 
 /// Per destination address, a set of servers in front of wlc.
@@ -139,8 +139,6 @@ impl Scheduler for LocalityReplication {
     }
 
     /// No list hooks: deleted dests stay in sets (never chosen, but set_max may remove them).
-    fn update(&mut self, _view: &SchedView, _change: DestChange) {}
-
     fn references(&self, dest: DestId) -> bool {
         self.table.any(|set| set.members.contains(&dest))
     }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::common::{
     conn_overhead, endpoint, explain, listed, usable, without, write_no_destination,
 };
-use super::{DestChange, SchedPacket, SchedView, Scheduler};
+use super::{SchedPacket, SchedView, Scheduler};
 use crate::lvs::service::{Dest, DestId};
 
 /// Stateless: the least overhead wins, whatever the (non-zero) weight.
@@ -25,8 +25,6 @@ impl Scheduler for LeastConnection {
     fn name(&self) -> &'static str {
         "lc"
     }
-
-    fn update(&mut self, _view: &SchedView, _change: DestChange) {}
 
     fn schedule(
         &mut self,

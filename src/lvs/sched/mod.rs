@@ -136,8 +136,9 @@ pub trait RandomSource {
 pub trait Scheduler {
     /// The name ipvsadm lists (`wlc`).
     fn name(&self) -> &'static str;
-    /// Reacts to a list change as the kernel's add/del/upd hooks do (ipvs-schedulers.md §1.3).
-    fn update(&mut self, view: &SchedView, change: DestChange);
+    /// Reacts to a list change as the kernel's add/del/upd hooks do (ipvs-schedulers.md §1.3);
+    /// schedulers that keep no state about the list have nothing to do.
+    fn update(&mut self, _view: &SchedView, _change: DestChange) {}
     /// Picks the destination for a new connection, or None. When `why` is given it receives
     /// one line a student can read, e.g. `wlc: overhead×weight 256×1 < 512×1 ...`.
     fn schedule(

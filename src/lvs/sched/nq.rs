@@ -7,7 +7,7 @@ use super::common::{
     EXPECTED_DELAY, Least, active, compare_load, endpoint, explain, listed, usable, write_least,
     write_no_destination,
 };
-use super::{DestChange, SchedPacket, SchedView, Scheduler};
+use super::{SchedPacket, SchedView, Scheduler};
 use crate::lvs::service::{Dest, DestId};
 
 /// Stateless: the first idle dest in list order, else sed's least `(active + 1) / weight`.
@@ -32,8 +32,6 @@ impl Scheduler for NeverQueue {
     fn name(&self) -> &'static str {
         "nq"
     }
-
-    fn update(&mut self, _view: &SchedView, _change: DestChange) {}
 
     fn schedule(
         &mut self,

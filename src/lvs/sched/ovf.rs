@@ -4,7 +4,7 @@ use std::cmp::Reverse;
 use std::fmt::Write;
 
 use super::common::{active, endpoint, explain, listed, usable};
-use super::{DestChange, SchedPacket, SchedView, Scheduler};
+use super::{SchedPacket, SchedView, Scheduler};
 use crate::lvs::service::{Dest, DestId};
 
 /// Stateless: the highest weight among the dests with room, where room means
@@ -29,8 +29,6 @@ impl Scheduler for WeightedOverflow {
     fn name(&self) -> &'static str {
         "ovf"
     }
-
-    fn update(&mut self, _view: &SchedView, _change: DestChange) {}
 
     fn schedule(
         &mut self,

@@ -3,7 +3,7 @@
 use super::common::{
     EXPECTED_DELAY, explain, listed, weighted_least, write_least, write_no_destination,
 };
-use super::{DestChange, SchedPacket, SchedView, Scheduler};
+use super::{SchedPacket, SchedView, Scheduler};
 use crate::lvs::service::DestId;
 
 /// Stateless: the wlc loop with cost `activeconns + 1`; inactive connections do not count.
@@ -13,8 +13,6 @@ impl Scheduler for ShortestExpectedDelay {
     fn name(&self) -> &'static str {
         "sed"
     }
-
-    fn update(&mut self, _view: &SchedView, _change: DestChange) {}
 
     fn schedule(
         &mut self,

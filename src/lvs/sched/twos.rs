@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::common::{conn_overhead, endpoint, explain, listed, usable, write_no_destination};
-use super::{DestChange, RandomSource, SchedPacket, SchedView, Scheduler};
+use super::{RandomSource, SchedPacket, SchedView, Scheduler};
 use crate::lvs::service::{Dest, DestId};
 
 /// Two weighted random draws; the less loaded per weight of the two wins.
@@ -99,8 +99,6 @@ impl Scheduler for PowerOfTwoChoices {
     fn name(&self) -> &'static str {
         "twos"
     }
-
-    fn update(&mut self, _view: &SchedView, _change: DestChange) {}
 
     fn schedule(
         &mut self,

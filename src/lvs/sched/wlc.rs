@@ -1,7 +1,7 @@
 //! wlc — weighted least connection (ipvs-schedulers.md §6.4, ip_vs_wlc.c), ipvsadm's default.
 
 use super::common::{OVERHEAD, explain, listed, weighted_least, write_wlc};
-use super::{DestChange, SchedPacket, SchedView, Scheduler};
+use super::{SchedPacket, SchedView, Scheduler};
 use crate::lvs::service::DestId;
 
 /// Stateless: the least `overhead / weight` wins, ties to the first in list order.
@@ -11,8 +11,6 @@ impl Scheduler for WeightedLeastConnection {
     fn name(&self) -> &'static str {
         "wlc"
     }
-
-    fn update(&mut self, _view: &SchedView, _change: DestChange) {}
 
     fn schedule(
         &mut self,
