@@ -5,7 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::conn::{ConnId, FullNat};
-use super::service::{Forward, Protocol, TunnelSpec};
+use super::service::{DestId, Forward, Protocol};
 use super::sysctl::Vs;
 use super::table::{InVerdict, PacketMeta, TcpFlags, addr_port};
 use crate::explain;
@@ -28,7 +28,8 @@ pub(super) struct Target {
     pub(super) rport: u16,
     pub(super) vip: Ipv4Addr,
     pub(super) vport: u16,
-    pub(super) tun: TunnelSpec,
+    /// The destination (TUN reads its tunnel settings there).
+    pub(super) dest: DestId,
 }
 
 /// The IPv4 address of an entry field (the packet path is IPv4).
@@ -154,7 +155,7 @@ impl Host {
             rport: c.dport,
             vip: v4(c.vaddr),
             vport: c.vport,
-            tun: self.ipvs.dest(c.dest).config.tun,
+            dest: c.dest,
         }
     }
 

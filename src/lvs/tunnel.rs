@@ -16,12 +16,12 @@ use crate::stack::host::Host;
 use crate::stack::iface::IfIndex;
 use crate::stack::sysctl::Global;
 use crate::wire::Packet;
+use crate::wire::gre;
+use crate::wire::gue;
 use crate::wire::icmp::{self, IcmpMessage};
 use crate::wire::ipv4::{self, Ipv4Info, Ipv4Meta, PROTO_GRE, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
 use crate::wire::mangle;
-
-const GRE_CSUM: u16 = 0x8000;
-const ETHERTYPE_IPV4: u16 = 0x0800;
+use crate::wire::udp::UDP_HEADER_LEN;
 
 impl Host {
     /// TUN (`ip_vs_tunnel_xmit`): the datagram, TTL −1, inside an outer IPv4 header from the
@@ -43,7 +43,7 @@ impl Host {
         let Ok(inner) = ipv4::parse(packet.data()) else {
             return;
         };
-        let tun = target.tun;
+        let tun = self.ipvs.dest(target.dest).config.tun;
         let pmtu_disc = self.ipvs.sysctl.int(Vs::PmtuDisc) != 0;
         let eff_mtu = self.ifaces[out].mtu as usize - ipv4::IPV4_HEADER_LEN - overhead(&tun);
         if pmtu_disc && !self.ipvs_mtu_ok(ctx, dev, &packet, eff_mtu) {
@@ -245,16 +245,14 @@ fn tunnel_header_len(kind: TunnelType, after: &[u8]) -> Option<usize> {
     match kind {
         TunnelType::Ipip => Some(0),
         TunnelType::Gre => {
-            let flags = u16::from_be_bytes([*after.first()?, *after.get(1)?]);
-            let proto = u16::from_be_bytes([*after.get(2)?, *after.get(3)?]);
-            (flags & !GRE_CSUM == 0 && proto == ETHERTYPE_IPV4)
-                .then_some(if flags & GRE_CSUM != 0 { 8 } else { 4 })
+            let header = gre::parse(after).ok()?;
+            let only_csum = header.version == 0 && header.flags & !gre::FLAG_CSUM == 0;
+            (only_csum && header.protocol == gre::PROTO_IPV4).then_some(header.header_len)
         }
         TunnelType::Gue => {
-            let gue = after.get(8..12)?;
-            let version_or_control = gue[0] & 0xe0 != 0;
-            let options = (gue[0] & 0x1f) as usize * 4;
-            (!version_or_control && gue[1] == PROTO_IPIP).then_some(8 + 4 + options)
+            let header = gue::parse(after.get(UDP_HEADER_LEN..)?).ok()?;
+            let data = header.version == 0 && !header.control;
+            (data && header.proto == PROTO_IPIP).then_some(UDP_HEADER_LEN + header.header_len)
         }
     }
 }

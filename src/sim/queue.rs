@@ -115,7 +115,7 @@ impl<E> EventQueue<E> {
         let k = key(at, seq, slot);
         if at.ns() < self.bucket_end {
             self.heap.push(Reverse(k));
-        } else if at.ns() >> SLICE_BITS == self.slice_start >> SLICE_BITS {
+        } else if slice_of(k) == self.slice_start >> SLICE_BITS {
             self.put_in_bucket(k);
         } else {
             self.far.entry(slice_of(k)).or_default().push(k);

@@ -8,6 +8,7 @@ use crate::stack::ctx::Ctx;
 use crate::stack::host::Host;
 use crate::stack::iface::IfIndex;
 use crate::wire::Packet;
+use crate::wire::gue;
 use crate::wire::ipv4::{self, Ipv4Info, PROTO_IPIP};
 use crate::wire::udp::{self, UDP_HEADER_LEN};
 
@@ -58,10 +59,10 @@ impl Host {
         mut packet: Packet,
         fou: FouPort,
     ) {
-        let name = self.ifaces[dev].name.clone();
+        let name = &self.ifaces[dev].name;
         let l4 = &packet.data()[info.header_len..info.total_len];
         if let Err(why) = udp::parse(l4, info.src, info.dst) {
-            ctx.drop_packet(&name, format!("checksum: {why}"));
+            ctx.drop_packet(name, format!("checksum: {why}"));
             return;
         }
         let (strip, proto) = match fou.encap {
@@ -69,7 +70,7 @@ impl Host {
             FouEncap::Gue => match gue_header(&l4[UDP_HEADER_LEN..]) {
                 Ok((len, proto)) => (UDP_HEADER_LEN + len, proto),
                 Err(why) => {
-                    ctx.drop_packet(&name, format!("gue: {why} (fou port {})", fou.port));
+                    ctx.drop_packet(name, format!("gue: {why} (fou port {})", fou.port));
                     return;
                 }
             },
@@ -93,7 +94,7 @@ impl Host {
         ipv4::refresh_checksum(data);
         match ipv4::parse(packet.data()) {
             Ok(inner) => self.deliver_transport(ctx, dev, inner, packet),
-            Err(why) => ctx.drop_packet(&name, format!("fou: {why}")),
+            Err(why) => ctx.drop_packet(&self.ifaces[dev].name, format!("fou: {why}")),
         }
     }
 }
@@ -101,28 +102,17 @@ impl Host {
 /// `gue_udp_recv`'s reading of a GUE header: (bytes to strip, inner protocol). Version 1 is
 /// an IP packet directly (no GUE header); version 0 carries a protocol and optional words;
 /// control messages and flags lvsim does not know (remote checksum offload) are refused.
-fn gue_header(gue: &[u8]) -> Result<(usize, u8), &'static str> {
-    let first = *gue.first().ok_or("truncated GUE header")?;
-    match first >> 6 {
-        0 => {}
-        1 if first >> 4 == 4 => return Ok((0, PROTO_IPIP)),
-        1 => return Err("GUE version 1 with an inner packet that is not IPv4"),
-        _ => return Err("unknown GUE version"),
+fn gue_header(data: &[u8]) -> Result<(usize, u8), &'static str> {
+    let header = gue::parse(data)?;
+    match header.version {
+        0 if header.control => Err("a GUE control message"),
+        0 if header.flags != 0 => Err("GUE flags lvsim does not take"),
+        0 if data.len() < header.header_len => Err("truncated GUE header"),
+        0 => Ok((header.header_len, header.proto)),
+        1 if header.proto == 4 => Ok((0, PROTO_IPIP)),
+        1 => Err("GUE version 1 with an inner packet that is not IPv4"),
+        _ => Err("unknown GUE version"),
     }
-    if gue.len() < 4 {
-        return Err("truncated GUE header");
-    }
-    if first & 0x20 != 0 {
-        return Err("a GUE control message");
-    }
-    if gue[2] != 0 || gue[3] != 0 {
-        return Err("GUE flags lvsim does not take");
-    }
-    let len = 4 + (first & 0x1f) as usize * 4;
-    if gue.len() < len {
-        return Err("truncated GUE header");
-    }
-    Ok((len, gue[1]))
 }
 
 #[cfg(test)]

@@ -308,10 +308,7 @@ impl Host {
                         let headers = info.header_len + gre;
                         self.decapsulate(ctx, ("GRE", "gre0"), &info, headers, packet)
                     }
-                    Err(why) => {
-                        let name = self.ifaces[dev].name.clone();
-                        ctx.drop_packet(&name, format!("gre: {why}"));
-                    }
+                    Err(why) => ctx.drop_packet(&self.ifaces[dev].name, format!("gre: {why}")),
                 }
             }
             proto => {

@@ -1,13 +1,15 @@
 //! In-place rewrites of IPv4 datagrams as IPVS performs them (ip_vs_proto_tcp.c,
 //! ip_vs_proto_udp.c, ip_vs_xmit.c): addresses and ports with incremental checksum updates
-//! (RFC 1624), sequence numbers, FULLNAT's TCP option edits, and IPIP encapsulation.
+//! (RFC 1624), sequence numbers, FULLNAT's TCP option edits, and IPIP/GRE/GUE encapsulation.
 
 use std::net::Ipv4Addr;
 
 use super::gre;
-use super::ipv4::{self, Ipv4Meta, PROTO_TCP, PROTO_UDP};
+use super::gue;
+use super::ipv4::{self, Ipv4Meta, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
 use super::packet::Packet;
 use super::tcp;
+use super::udp::UDP_HEADER_LEN;
 
 /// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for a 16-bit word changing from `old` to `new`.
 pub fn csum_replace2(check: u16, old: u16, new: u16) -> u16 {
@@ -283,19 +285,17 @@ pub fn tcp_insert_toa(packet: &mut Packet, client: Ipv4Addr, port: u16) -> bool 
 }
 
 /// IPIP encapsulation (`ip_vs_tunnel_xmit`): an outer IPv4 header in front of the datagram.
+/// GRE and GUE put their own header in between first.
 pub fn encapsulate_ipip(packet: &mut Packet, outer: &Ipv4Meta) {
-    let inner_len = packet.len();
-    let header = ipv4::header(outer, inner_len).to_bytes();
+    let header = ipv4::header(outer, packet.len()).to_bytes();
     packet.push_front(header.len()).copy_from_slice(&header);
 }
 
 /// GRE (RFC 2784), as IPVS's `ipvs_gre_encap` builds it: no key, no sequence number; with a
 /// checksum (C bit) over the GRE header and payload when `csum`.
 pub fn encapsulate_gre(packet: &mut Packet, outer: &Ipv4Meta, csum: bool) {
-    let inner_len = packet.len();
     let flags = if csum { gre::FLAG_CSUM } else { 0 };
-    let gre_len = if csum { 8 } else { 4 };
-    let head = packet.push_front(gre_len);
+    let head = packet.push_front(if csum { 8 } else { 4 });
     head.fill(0);
     head[0..2].copy_from_slice(&flags.to_be_bytes());
     head[2..4].copy_from_slice(&gre::PROTO_IPV4.to_be_bytes());
@@ -303,21 +303,19 @@ pub fn encapsulate_gre(packet: &mut Packet, outer: &Ipv4Meta, csum: bool) {
         let sum = ipv4::checksum(packet.data());
         packet.data_mut()[4..6].copy_from_slice(&sum.to_be_bytes());
     }
-    let header = ipv4::header(outer, inner_len + gre_len).to_bytes();
-    packet.push_front(header.len()).copy_from_slice(&header);
+    encapsulate_ipip(packet, outer);
 }
 
 /// GUE (draft-ietf-intarea-gue, `ipvs_gue_encap`): UDP to `dport`, a 4-byte GUE header
 /// (version 0, no options, protocol 4 = IPIP); the UDP checksum is 0 unless `csum`.
 pub fn encapsulate_gue(packet: &mut Packet, outer: &Ipv4Meta, ports: (u16, u16), csum: bool) {
-    const GUE_LEN: usize = 4;
-    let udp_len = super::udp::UDP_HEADER_LEN + GUE_LEN + packet.len();
-    let mut head = vec![0u8; super::udp::UDP_HEADER_LEN + GUE_LEN];
+    let udp_len = UDP_HEADER_LEN + gue::HEADER_LEN + packet.len();
+    let head = packet.push_front(UDP_HEADER_LEN + gue::HEADER_LEN);
+    head.fill(0);
     head[0..2].copy_from_slice(&ports.0.to_be_bytes());
     head[2..4].copy_from_slice(&ports.1.to_be_bytes());
     head[4..6].copy_from_slice(&(udp_len as u16).to_be_bytes());
-    head[9] = 4;
-    packet.push_front(head.len()).copy_from_slice(&head);
+    head[UDP_HEADER_LEN + 1] = PROTO_IPIP;
     if csum {
         let sum = ipv4::pseudo_header_sum(outer.src, outer.dst, PROTO_UDP, udp_len);
         let mut check = ipv4::checksum_with(sum, packet.data());
@@ -326,8 +324,7 @@ pub fn encapsulate_gue(packet: &mut Packet, outer: &Ipv4Meta, ports: (u16, u16),
         }
         packet.data_mut()[6..8].copy_from_slice(&check.to_be_bytes());
     }
-    let header = ipv4::header(outer, udp_len).to_bytes();
-    packet.push_front(header.len()).copy_from_slice(&header);
+    encapsulate_ipip(packet, outer);
 }
 
 #[cfg(test)]

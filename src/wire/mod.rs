@@ -6,6 +6,7 @@
 pub mod arp;
 pub mod ethernet;
 pub mod gre;
+pub mod gue;
 pub mod icmp;
 pub mod ipv4;
 pub mod mac;

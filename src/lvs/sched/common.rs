@@ -115,6 +115,18 @@ pub(super) fn weighted_least<'a>(
     Some(least)
 }
 
+/// The eligible candidate with the highest weight; the strict `>` of ip_vs_fo_schedule and
+/// ip_vs_ovf_schedule keeps the first of equal weights (list order), as `min_by_key` on the
+/// reversed weight does.
+pub(super) fn heaviest<'a>(
+    candidates: impl Iterator<Item = (DestId, &'a Dest)>,
+    eligible: fn(&Dest) -> bool,
+) -> Option<(DestId, &'a Dest)> {
+    candidates
+        .filter(|(_, dest)| eligible(dest))
+        .min_by_key(|(_, dest)| std::cmp::Reverse(dest.weight()))
+}
+
 /// The candidates other than `id`, to find the runner-up an explanation compares with.
 pub(super) fn without<'a>(
     candidates: impl Iterator<Item = (DestId, &'a Dest)>,

@@ -1,24 +1,13 @@
 //! fo — weighted failover (ipvs-schedulers.md §6.7, ip_vs_fo.c).
 
-use std::cmp::Reverse;
 use std::fmt::Write;
 
-use super::common::{endpoint, explain, listed, usable, without, write_no_destination};
+use super::common::{endpoint, explain, heaviest, listed, usable, without, write_no_destination};
 use super::{SchedPacket, SchedView, Scheduler};
-use crate::lvs::service::{Dest, DestId};
+use crate::lvs::service::DestId;
 
 /// Stateless: the highest weight wins; counters are ignored.
 pub(super) struct WeightedFailover;
-
-/// ip_vs_fo_schedule's strict `>`: the first of equal weights (in list order) wins, which is
-/// what `min_by_key` on the reversed weight keeps.
-fn heaviest<'a>(
-    candidates: impl Iterator<Item = (DestId, &'a Dest)>,
-) -> Option<(DestId, &'a Dest)> {
-    candidates
-        .filter(|(_, dest)| usable(dest))
-        .min_by_key(|(_, dest)| Reverse(dest.weight()))
-}
 
 impl Scheduler for WeightedFailover {
     fn name(&self) -> &'static str {
@@ -31,7 +20,7 @@ impl Scheduler for WeightedFailover {
         _packet: &SchedPacket,
         why: Option<&mut String>,
     ) -> Option<DestId> {
-        let picked = heaviest(listed(view));
+        let picked = heaviest(listed(view), usable);
         explain(why, |out| {
             out.push_str("fo: ");
             let Some((id, dest)) = picked else {
@@ -43,7 +32,7 @@ impl Scheduler for WeightedFailover {
                 endpoint(dest),
                 dest.weight()
             )?;
-            match heaviest(without(listed(view), id)) {
+            match heaviest(without(listed(view), id), usable) {
                 Some((_, other)) if other.weight() == dest.weight() => {
                     write!(out, " (tie with {}: the earlier one wins)", endpoint(other))
                 }

@@ -1,9 +1,8 @@
 //! ovf — weighted overflow (ipvs-schedulers.md §6.8, ip_vs_ovf.c).
 
-use std::cmp::Reverse;
 use std::fmt::Write;
 
-use super::common::{active, endpoint, explain, listed, usable};
+use super::common::{active, endpoint, explain, heaviest, listed, usable};
 use super::{SchedPacket, SchedView, Scheduler};
 use crate::lvs::service::{Dest, DestId};
 
@@ -14,15 +13,6 @@ pub(super) struct WeightedOverflow;
 
 fn has_room(dest: &Dest) -> bool {
     usable(dest) && active(dest) <= dest.weight()
-}
-
-/// The strict `>` of ip_vs_ovf_schedule: the first of equal weights (list order) wins.
-fn heaviest_with_room<'a>(
-    candidates: impl Iterator<Item = (DestId, &'a Dest)>,
-) -> Option<(DestId, &'a Dest)> {
-    candidates
-        .filter(|(_, dest)| has_room(dest))
-        .min_by_key(|(_, dest)| Reverse(dest.weight()))
 }
 
 impl Scheduler for WeightedOverflow {
@@ -36,9 +26,8 @@ impl Scheduler for WeightedOverflow {
         _packet: &SchedPacket,
         why: Option<&mut String>,
     ) -> Option<DestId> {
-        let picked = heaviest_with_room(listed(view));
-        explain(why, |out| {
-            match picked {
+        let picked = heaviest(listed(view), has_room);
+        explain(why, |out| match picked {
             Some((_, dest)) => write!(
                 out,
                 "ovf: {} has the highest weight {} with room (active {} ≤ {})",
@@ -50,10 +39,10 @@ impl Scheduler for WeightedOverflow {
             None if view.list.is_empty() => {
                 out.write_str("ovf: no destination (the service has none)")
             }
-            None => out.write_str(
-                "ovf: no destination (every one has weight 0, is overloaded or has active > weight)",
-            ),
-        }
+            None => out.write_str(concat!(
+                "ovf: no destination ",
+                "(every one has weight 0, is overloaded or has active > weight)"
+            )),
         });
         picked.map(|(id, _)| id)
     }
