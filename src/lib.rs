@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod diagnosis;
+pub mod keepalived;
 pub mod lint;
 pub mod lvs;
 pub mod output;

@@ -12,7 +12,7 @@ use super::commands::{self, ScriptCommand};
 use super::expect;
 use super::shell::parse_script;
 use super::source::{Diagnostic, MappedText, Source, Span};
-use super::{AtAction, AtSpec, HostSpec, LanSpec, NicSpec, Scenario};
+use super::{AtAction, AtSpec, HostSpec, KeepalivedText, LanSpec, NicSpec, Scenario};
 use crate::sim::SimTime;
 use crate::sim::time::parse_duration;
 use crate::stack::lan::LanKind;
@@ -342,12 +342,6 @@ fn load_hosts(
         check_name(loader, &name, key.span(), "host")?;
         let table = loader.table(host, &format!("[host.{name}]"))?;
         loader.check_keys(table, &HOST_KEYS, &format!("[host.{name}]"))?;
-        if let Some(k) = loader.get(table, "keepalived") {
-            return Err(loader.error(
-                k.span(),
-                "keepalived is not simulated yet (it arrives with the keepalived issue)",
-            ));
-        }
         let nics = match loader.get(table, "nic") {
             Some(v) => load_nics(loader, v, &name, lans, &mut macs)?,
             None => Vec::new(),
@@ -361,11 +355,20 @@ fn load_hosts(
             .get(table, "nginx")
             .map(|v| nginx_ports(loader, v))
             .transpose()?;
+        let keepalived = loader
+            .get(table, "keepalived")
+            .map(|v| loader.string(v, "keepalived"))
+            .transpose()?
+            .map(|text| KeepalivedText {
+                text,
+                file: format!("{}:host.{name}.keepalived", loader.source.name),
+            });
         hosts.push(HostSpec {
             name,
             nics,
             setup,
             web_ports,
+            keepalived,
         });
     }
     Ok(hosts)

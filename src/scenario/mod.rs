@@ -57,6 +57,17 @@ pub struct HostSpec {
     pub setup: Vec<ScriptCommand>,
     /// Ports from the host's `nginx` config (`listen PORT;`).
     pub web_ports: Option<Vec<u16>>,
+    /// The host's /etc/keepalived/keepalived.conf, read when the daemon starts.
+    pub keepalived: Option<KeepalivedText>,
+}
+
+/// A `keepalived = """..."""` value: the text and where it sits in the scenario file, so
+/// keepalived's `(FILE: Line N)` diagnostics can name `SCENARIO.toml:host.NAME.keepalived`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepalivedText {
+    pub text: String,
+    /// `SCENARIO.toml:host.NAME.keepalived`.
+    pub file: String,
 }
 
 /// One `[[at]]` entry.

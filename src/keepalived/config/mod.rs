@@ -1,0 +1,5 @@
+//! keepalived.conf: the data model the daemon runs from.
+
+mod model;
+
+pub use model::*;

@@ -1,0 +1,4 @@
+//! keepalived: its configuration file, the VRRP daemon that moves VIPs between directors,
+//! and the health checkers that edit the IPVS table (`reference/keepalived.md`).
+
+pub mod config;
