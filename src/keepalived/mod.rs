@@ -2,3 +2,4 @@
 //! and the health checkers that edit the IPVS table (`reference/keepalived.md`).
 
 pub mod config;
+pub mod vrrp;

@@ -15,6 +15,7 @@ pub mod packet;
 pub mod summary;
 pub mod tcp;
 pub mod udp;
+pub mod vrrp;
 
 pub use mac::MacAddr;
 pub use packet::Packet;
