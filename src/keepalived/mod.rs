@@ -2,4 +2,5 @@
 //! and the health checkers that edit the IPVS table (`reference/keepalived.md`).
 
 pub mod config;
+pub mod daemon;
 pub mod vrrp;

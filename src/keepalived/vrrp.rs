@@ -37,15 +37,25 @@ impl VrrpState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Send an advertisement with this priority (0 = "I am leaving").
-    SendAdvert { priority: u8 },
+    SendAdvert {
+        priority: u8,
+    },
     AddVips,
     RemoveVips,
     /// `repeat` gratuitous ARPs per VIP, now.
-    Garp { repeat: u32 },
+    Garp {
+        repeat: u32,
+    },
     /// Another burst of `repeat` GARPs after `delay_us`, if the instance is still MASTER.
-    LaterGarp { delay_us: u64, repeat: u32 },
+    LaterGarp {
+        delay_us: u64,
+        repeat: u32,
+    },
     /// Periodic GARPs every `every_us` while MASTER (`garp_master_refresh`).
-    RefreshGarp { every_us: u64, repeat: u32 },
+    RefreshGarp {
+        every_us: u64,
+        repeat: u32,
+    },
     /// The state changed (recorded in the report, logged, notify scripts run).
     Transition {
         from: VrrpState,
@@ -220,7 +230,9 @@ impl Instance {
     /// `vrrp_check_packet`: whether an advert that reached this instance is valid for it.
     pub fn check_advert(&self, ttl: u8, advert: &Advert) -> Result<(), String> {
         if ttl != TTL {
-            return Err(format!("invalid TTL {ttl} (a VRRP advert must arrive with 255)"));
+            return Err(format!(
+                "invalid TTL {ttl} (a VRRP advert must arrive with 255)"
+            ));
         }
         if advert.version != self.conf.version {
             return Err(format!(
@@ -288,8 +300,8 @@ impl Instance {
                 secs(self.skew_us())
             ))];
         }
-        let delaying = self.conf.preempt_delay_us > 0
-            && self.preempt_until.is_none_or(|until| until > now);
+        let delaying =
+            self.conf.preempt_delay_us > 0 && self.preempt_until.is_none_or(|until| until > now);
         if self.conf.nopreempt || advert.priority >= self.effective_priority || delaying {
             if self.conf.version == 3 {
                 self.master_adver_int_us = advert.interval_us();
@@ -337,7 +349,10 @@ impl Instance {
         }
         self.deadline = Some(now + self.master_down_us() * 1_000);
         let why = if advert.priority > ours {
-            format!("higher priority advert from {src} ({} > {ours})", advert.priority)
+            format!(
+                "higher priority advert from {src} ({} > {ours})",
+                advert.priority
+            )
         } else {
             format!("advert from {src} with equal priority {ours} and a higher address than {own}")
         };
@@ -545,7 +560,10 @@ mod tests {
         let actions = i.start(SimTime::ZERO);
         assert!(matches!(
             actions.last(),
-            Some(Action::Transition { to: VrrpState::Backup, .. })
+            Some(Action::Transition {
+                to: VrrpState::Backup,
+                ..
+            })
         ));
         assert_eq!(i.deadline, Some(SimTime(3_609_375_000)));
         let actions = i.on_timer(SimTime(3_609_375_000));
@@ -586,7 +604,9 @@ mod tests {
         d1.start(SimTime::ZERO);
         let deadline = d1.deadline;
         let actions = d1.on_advert(SimTime(500 * MS), D2, D1, &advert(100));
-        assert!(matches!(&actions[0], Action::Log(l) if l.contains("lower priority (100) advert from 192.168.188.109 - discarding")));
+        assert!(
+            matches!(&actions[0], Action::Log(l) if l.contains("lower priority (100) advert from 192.168.188.109 - discarding"))
+        );
         assert_eq!(d1.deadline, deadline);
         d1.on_advert(SimTime(600 * MS), D2, D1, &advert(150));
         assert_eq!(d1.deadline, Some(SimTime(600 * MS + 3_414_062_000)));
@@ -690,10 +710,12 @@ mod tests {
     #[test]
     fn track_interface_weights_lower_the_priority() {
         let mut i = instance(150);
-        i.conf.track_interfaces.push(crate::keepalived::config::Track {
-            name: "eth1".into(),
-            weight: Some(-60),
-        });
+        i.conf
+            .track_interfaces
+            .push(crate::keepalived::config::Track {
+                name: "eth1".into(),
+                weight: Some(-60),
+            });
         i.start(SimTime::ZERO);
         i.on_interface(SimTime(MS), "eth1", false);
         assert_eq!((i.state, i.effective_priority), (VrrpState::Backup, 90));
@@ -706,16 +728,28 @@ mod tests {
     fn adverts_are_checked_before_they_count() {
         let i = instance(100);
         assert!(i.check_advert(255, &advert(150)).is_ok());
-        assert!(i.check_advert(254, &advert(150)).unwrap_err().contains("TTL"));
+        assert!(
+            i.check_advert(254, &advert(150))
+                .unwrap_err()
+                .contains("TTL")
+        );
         let mut other = advert(150);
         other.interval = 2;
-        assert!(i.check_advert(255, &other).unwrap_err().contains("mismatch mine=1 rcv=2"));
+        assert!(
+            i.check_advert(255, &other)
+                .unwrap_err()
+                .contains("mismatch mine=1 rcv=2")
+        );
         other = advert(150);
         other.auth = AdvertAuth::Pass(*b"x\0\0\0\0\0\0\0");
         assert!(i.check_advert(255, &other).is_err());
         other = advert(150);
         other.addrs.clear();
-        assert!(i.check_advert(255, &other).unwrap_err().contains("not present"));
+        assert!(
+            i.check_advert(255, &other)
+                .unwrap_err()
+                .contains("not present")
+        );
     }
 
     #[test]

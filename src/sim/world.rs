@@ -173,6 +173,7 @@ impl World {
             HostEvent::ReassemblyTimeout { key } => h.reassembly_timeout(&mut ctx, key),
             HostEvent::IpvsTimer => h.ipvs_timer(&mut ctx),
             HostEvent::TimeWaitTimer => h.time_wait_timer(&mut ctx),
+            HostEvent::Keepalived(timer) => h.keepalived_timer(&mut ctx, timer),
             HostEvent::ProxyArpReply { iface, request } => {
                 h.send_reply(&mut ctx, iface, &request, ClaimReason::ProxyArp)
             }

@@ -22,6 +22,7 @@ use super::sysctl::{
 };
 use super::tcp::TcpStack;
 use crate::diagnosis::ArpClaim;
+use crate::keepalived::daemon::Keepalived;
 use crate::lvs::table::Ipvs;
 use crate::sim::{SimRng, SimTime};
 use crate::trace::{Capture, Direction, HostId, Link};
@@ -54,6 +55,8 @@ pub enum HostEvent {
     IpvsTimer,
     /// TIME_WAIT records run out.
     TimeWaitTimer,
+    /// keepalived's VRRP timers.
+    Keepalived(crate::keepalived::daemon::Timer),
 }
 
 /// The route chosen for a locally generated datagram.
@@ -132,6 +135,8 @@ pub struct Host {
     pub ipvs: Box<Ipvs>,
     /// When the pending IPVS timer event fires.
     pub(crate) ipvs_wakeup: Option<SimTime>,
+    /// keepalived: its configuration file and, after `systemctl start keepalived`, the daemon.
+    pub keepalived: Keepalived,
 }
 
 /// A rewrite note with the frame's destination MAC filled in.
@@ -181,6 +186,7 @@ impl Host {
             next_pid,
             ipvs: Box::new(Ipvs::new(seed)),
             ipvs_wakeup: None,
+            keepalived: Keepalived::default(),
         };
         let lo = host.create_iface("lo", IfKind::Loopback, MacAddr::ZERO);
         let loopback = IfAddr {
@@ -385,10 +391,12 @@ impl Host {
             self.neigh
                 .retain(|(d, _), e| *d != dev || e.state == neigh::NudState::Permanent);
         }
+        self.keepalived_link_change(ctx, dev, up);
     }
 
     /// `poweroff`: the host stops answering and sending; its programs end.
     pub fn power_off(&mut self, ctx: &mut Ctx) {
+        self.keepalived_kill(ctx, "powered off");
         self.powered_off = true;
         self.web.running = None;
         for slot in 0..self.apps.len() {

@@ -20,6 +20,7 @@ use crate::wire::ethernet::{ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, EthHe
 use crate::wire::gre;
 use crate::wire::icmp::{self, IcmpMessage};
 use crate::wire::ipv4::{self, Ipv4Info, PROTO_GRE, PROTO_ICMP, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
+use crate::wire::vrrp::PROTO_VRRP;
 
 type FragKey = (Ipv4Addr, Ipv4Addr, u16, u8);
 
@@ -295,6 +296,7 @@ impl Host {
         match info.proto {
             PROTO_ICMP => self.icmp_receive(ctx, dev, &info, packet),
             PROTO_TCP => self.tcp_receive(ctx, dev, &info, &packet),
+            PROTO_VRRP => self.vrrp_receive(ctx, dev, &info, &packet),
             PROTO_UDP => match self.fou_port(&info, &packet) {
                 Some(fou) => self.fou_receive(ctx, dev, &info, packet, fou),
                 None => self.udp_receive(ctx, dev, &info, &packet),

@@ -1,0 +1,655 @@
+//! The keepalived daemon on a host: started, stopped and killed by the lab's commands, it
+//! runs the VRRP instances of its configuration (`vrrp.rs`) and performs what they decide —
+//! adverts on 224.0.0.18, VIPs added and removed with their labels, gratuitous ARP bursts —
+//! with the process-level facts §9 measured: IP IDs from 1 per process, VIPs left on the
+//! interface by SIGKILL and removed by the next start.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use super::config::{self, Config, VirtualAddress};
+use super::vrrp::{Action, Instance, VrrpState};
+use crate::diagnosis::{ArpClaim, ClaimReason};
+use crate::scenario::KeepalivedText;
+use crate::sim::SimTime;
+use crate::stack::addr::{IfAddr, Scope};
+use crate::stack::ctx::Ctx;
+use crate::stack::host::{Host, HostEvent, OutRoute};
+use crate::stack::iface::IfIndex;
+use crate::wire::arp::{ArpRepr, OP_REQUEST};
+use crate::wire::ipv4::{self, Ipv4Info, Ipv4Meta};
+use crate::wire::vrrp::{Advert, AdvertAuth, PROTO_VRRP, TOS, TTL};
+use crate::wire::{MacAddr, Packet};
+
+/// A keepalived timer; `run` names the daemon process it belongs to, so timers of a
+/// stopped or killed daemon are ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timer {
+    pub run: u64,
+    pub instance: usize,
+    pub kind: TimerKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerKind {
+    /// The instance's state timer, armed for this deadline.
+    State(SimTime),
+    /// A GARP burst of `repeat`, due while the mastership that began at `term` lasts.
+    Garp { term: SimTime, repeat: u32 },
+    /// `garp_master_refresh`: a burst, then the next one after `every_us`.
+    Refresh {
+        term: SimTime,
+        every_us: u64,
+        repeat: u32,
+    },
+}
+
+/// One state change, as the JSON report lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub t: SimTime,
+    pub from: VrrpState,
+    pub to: VrrpState,
+    pub reason: String,
+}
+
+/// An instance's life over the whole run (it outlives daemon restarts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceRecord {
+    pub state: VrrpState,
+    pub priority: u8,
+    pub transitions: Vec<Transition>,
+}
+
+/// A running daemon process.
+struct Daemon {
+    run: u64,
+    pid: u32,
+    instances: Vec<Instance>,
+    /// When each instance last became MASTER (GARP timers of an older term are stale).
+    master_since: Vec<Option<SimTime>>,
+    /// The IP ID of the next advert: from 1 for the life of the process (§9).
+    next_ip_id: u16,
+}
+
+/// keepalived on one host: the configuration file and, while it runs, the daemon.
+#[derive(Default)]
+pub struct Keepalived {
+    /// /etc/keepalived/keepalived.conf (the host's `keepalived` text).
+    pub conf: Option<KeepalivedText>,
+    daemon: Option<Daemon>,
+    runs: u64,
+    /// Every instance that ever ran, by name.
+    pub records: BTreeMap<String, InstanceRecord>,
+}
+
+impl Keepalived {
+    pub fn is_running(&self) -> bool {
+        self.daemon.is_some()
+    }
+
+    /// The running instances (for listings and the TUI).
+    pub fn instances(&self) -> impl Iterator<Item = &Instance> {
+        self.daemon.iter().flat_map(|d| d.instances.iter())
+    }
+}
+
+fn log_prefix(pid: u32) -> String {
+    format!("Keepalived_vrrp[{pid}]:")
+}
+
+impl Host {
+    /// `systemctl start keepalived` with the parsed configuration: a fresh process removes
+    /// VIPs a previous process left behind and starts every instance in BACKUP.
+    pub fn keepalived_start(&mut self, ctx: &mut Ctx, config: Config) {
+        if self.keepalived.is_running() {
+            return;
+        }
+        self.keepalived.runs += 1;
+        let pid = self.next_pid;
+        self.next_pid += 2;
+        let daemon = self.new_daemon(config, pid);
+        self.keepalived.daemon = Some(daemon);
+        ctx.output(format!(
+            "{} Starting VRRP child process, pid={pid}",
+            log_prefix(pid)
+        ));
+        for index in 0..self.vrrp_count() {
+            self.remove_vips(ctx, index);
+            let actions = self.with_instance(index, |i| i.start(ctx.now));
+            self.perform(ctx, index, actions);
+        }
+    }
+
+    fn new_daemon(&mut self, config: Config, pid: u32) -> Daemon {
+        let global = &config.global;
+        let instances: Vec<Instance> = config
+            .instances
+            .iter()
+            .map(|conf| {
+                let mut instance = Instance::new(
+                    conf.clone(),
+                    conf.garp,
+                    global.down_timer_adverts,
+                    global.lower_prio_no_advert,
+                );
+                instance.down_interfaces = self.down_interfaces();
+                instance
+            })
+            .collect();
+        Daemon {
+            run: self.keepalived.runs,
+            pid,
+            master_since: vec![None; instances.len()],
+            instances,
+            next_ip_id: 1,
+        }
+    }
+
+    fn down_interfaces(&self) -> Vec<String> {
+        self.ifaces
+            .iter()
+            .filter(|i| !i.admin_up)
+            .map(|i| i.name.to_string())
+            .collect()
+    }
+
+    fn vrrp_count(&self) -> usize {
+        self.keepalived
+            .daemon
+            .as_ref()
+            .map_or(0, |d| d.instances.len())
+    }
+
+    fn with_instance<R>(&mut self, index: usize, f: impl FnOnce(&mut Instance) -> R) -> R {
+        let daemon = self.keepalived.daemon.as_mut().expect("daemon running");
+        f(&mut daemon.instances[index])
+    }
+
+    /// `systemctl stop keepalived` (SIGTERM): masters send a priority-0 advert and remove
+    /// their VIPs, then the process ends.
+    pub fn keepalived_stop(&mut self, ctx: &mut Ctx) {
+        for index in 0..self.vrrp_count() {
+            let actions = self.with_instance(index, |i| i.stop());
+            self.perform(ctx, index, actions);
+        }
+        if let Some(d) = self.keepalived.daemon.take() {
+            ctx.output(format!("{} Stopped", log_prefix(d.pid)));
+        }
+    }
+
+    /// SIGKILL (or a power cut): the process vanishes, sending nothing; its VIPs stay on
+    /// the interfaces (§9 split brain).
+    pub fn keepalived_kill(&mut self, ctx: &mut Ctx, reason: &str) {
+        let Some(daemon) = self.keepalived.daemon.take() else {
+            return;
+        };
+        for instance in &daemon.instances {
+            let vips: Vec<String> = instance
+                .conf
+                .vips
+                .iter()
+                .filter(|v| self.has_vip(instance, v))
+                .map(|v| v.addr.to_string())
+                .collect();
+            let left = if vips.is_empty() {
+                String::new()
+            } else {
+                format!("; {} stays on the interface", vips.join(", "))
+            };
+            self.record(
+                ctx.now,
+                &instance.conf.name,
+                instance.state,
+                VrrpState::Stop,
+                format!("{reason}: no priority-0 advert{left}"),
+                instance.effective_priority,
+            );
+        }
+    }
+
+    /// Netlink tells the daemon a link changed.
+    pub(crate) fn keepalived_link_change(&mut self, ctx: &mut Ctx, dev: IfIndex, up: bool) {
+        let name = self.ifaces[dev].name.to_string();
+        for index in 0..self.vrrp_count() {
+            let actions = self.with_instance(index, |i| i.on_interface(ctx.now, &name, up));
+            self.perform(ctx, index, actions);
+        }
+    }
+
+    /// A keepalived timer fired.
+    pub(crate) fn keepalived_timer(&mut self, ctx: &mut Ctx, timer: Timer) {
+        let Some(daemon) = &self.keepalived.daemon else {
+            return;
+        };
+        if daemon.run != timer.run {
+            return;
+        }
+        let index = timer.instance;
+        let term = daemon.master_since[index];
+        let instance = &daemon.instances[index];
+        match timer.kind {
+            TimerKind::State(at) if instance.deadline == Some(at) => {
+                let actions = self.with_instance(index, |i| i.on_timer(ctx.now));
+                self.perform(ctx, index, actions);
+            }
+            TimerKind::Garp { term: t, repeat } if term == Some(t) => {
+                self.send_garps(ctx, index, repeat)
+            }
+            TimerKind::Refresh {
+                term: t,
+                every_us,
+                repeat,
+            } if term == Some(t) => {
+                self.send_garps(ctx, index, repeat);
+                self.arm(
+                    ctx,
+                    index,
+                    every_us,
+                    TimerKind::Refresh {
+                        term: t,
+                        every_us,
+                        repeat,
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn arm(&mut self, ctx: &mut Ctx, instance: usize, delay_us: u64, kind: TimerKind) {
+        let run = self.keepalived.runs;
+        ctx.after(
+            delay_us * 1_000,
+            HostEvent::Keepalived(Timer {
+                run,
+                instance,
+                kind,
+            }),
+        );
+    }
+
+    /// A VRRP datagram was delivered locally: find the instance of that VRID on the
+    /// receiving interface, check the advert, and let the instance react.
+    pub(crate) fn vrrp_receive(
+        &mut self,
+        ctx: &mut Ctx,
+        dev: IfIndex,
+        info: &Ipv4Info,
+        packet: &Packet,
+    ) {
+        let iface = self.ifaces[dev].name.to_string();
+        if !self.keepalived.is_running() {
+            crate::explain!(
+                ctx,
+                "{}: no VRRP listener (keepalived is not running)",
+                self.name
+            );
+            return;
+        }
+        let payload = &packet.data()[info.header_len..info.total_len];
+        let advert = match Advert::parse(payload, info.src, info.dst) {
+            Ok(a) => a,
+            Err(why) => {
+                ctx.drop_packet(&iface, format!("vrrp: {why}"));
+                return;
+            }
+        };
+        let found = (0..self.vrrp_count()).find(|&i| {
+            self.with_instance(i, |inst| {
+                inst.conf.vrid == advert.vrid && inst.conf.interface == iface
+            })
+        });
+        let Some(index) = found else {
+            crate::explain!(
+                ctx,
+                "{}: no VRRP instance with VRID {} on {iface}",
+                self.name,
+                advert.vrid
+            );
+            return;
+        };
+        if info.src == self.instance_source(index).unwrap_or(Ipv4Addr::UNSPECIFIED) {
+            return;
+        }
+        if let Err(why) = self.with_instance(index, |i| i.check_advert(info.ttl, &advert)) {
+            let name = self.with_instance(index, |i| i.conf.name.clone());
+            ctx.drop_packet(&iface, format!("vrrp: ({name}) {why}"));
+            return;
+        }
+        let own = self.instance_source(index).unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let actions = self.with_instance(index, |i| i.on_advert(ctx.now, info.src, own, &advert));
+        self.perform(ctx, index, actions);
+    }
+
+    /// The address adverts leave from: `mcast_src_ip`/`unicast_src_ip`, else the
+    /// interface's primary address.
+    fn instance_source(&self, index: usize) -> Option<Ipv4Addr> {
+        let daemon = self.keepalived.daemon.as_ref()?;
+        let conf = &daemon.instances[index].conf;
+        if let Some(ip) = conf.unicast_src_ip.or(conf.mcast_src_ip) {
+            return Some(ip);
+        }
+        let dev = self.iface_index(&conf.interface)?;
+        self.ifaces[dev]
+            .addrs
+            .iter()
+            .find(|a| !a.secondary)
+            .map(|a| a.local)
+    }
+
+    /// Carries out what an instance decided, then keeps its timer event in step.
+    fn perform(&mut self, ctx: &mut Ctx, index: usize, actions: Vec<Action>) {
+        let before = self.with_instance(index, |i| i.deadline);
+        for action in actions {
+            self.perform_one(ctx, index, action);
+        }
+        let after = self
+            .keepalived
+            .daemon
+            .as_ref()
+            .and_then(|d| d.instances[index].deadline);
+        if let Some(at) = after.filter(|_| after != before) {
+            self.arm_state_timer(ctx, index, at);
+        }
+    }
+
+    fn arm_state_timer(&mut self, ctx: &mut Ctx, index: usize, at: SimTime) {
+        let run = self.keepalived.runs;
+        ctx.at(
+            at,
+            HostEvent::Keepalived(Timer {
+                run,
+                instance: index,
+                kind: TimerKind::State(at),
+            }),
+        );
+    }
+
+    fn perform_one(&mut self, ctx: &mut Ctx, index: usize, action: Action) {
+        let pid = self.keepalived.daemon.as_ref().map_or(0, |d| d.pid);
+        match action {
+            Action::SendAdvert { priority } => self.send_advert(ctx, index, priority),
+            Action::AddVips => self.add_vips(ctx, index),
+            Action::RemoveVips => self.remove_vips(ctx, index),
+            Action::Garp { repeat } => self.send_garps(ctx, index, repeat),
+            Action::LaterGarp { delay_us, repeat } => {
+                if let Some(term) = self.term(index) {
+                    self.arm(ctx, index, delay_us, TimerKind::Garp { term, repeat });
+                }
+            }
+            Action::RefreshGarp { every_us, repeat } => {
+                if let Some(term) = self.term(index) {
+                    self.arm(
+                        ctx,
+                        index,
+                        every_us,
+                        TimerKind::Refresh {
+                            term,
+                            every_us,
+                            repeat,
+                        },
+                    );
+                }
+            }
+            Action::Transition { from, to, reason } => {
+                self.transition(ctx, index, from, to, reason)
+            }
+            Action::Log(line) => ctx.output(format!("{} {line}", log_prefix(pid))),
+        }
+    }
+
+    fn term(&self, index: usize) -> Option<SimTime> {
+        self.keepalived.daemon.as_ref()?.master_since[index]
+    }
+
+    fn transition(
+        &mut self,
+        ctx: &mut Ctx,
+        index: usize,
+        from: VrrpState,
+        to: VrrpState,
+        reason: String,
+    ) {
+        let (name, priority, notify) = self.with_instance(index, |i| {
+            (
+                i.conf.name.clone(),
+                i.effective_priority,
+                i.conf.notify.clone(),
+            )
+        });
+        if let Some(daemon) = self.keepalived.daemon.as_mut() {
+            daemon.master_since[index] = (to == VrrpState::Master).then_some(ctx.now);
+        }
+        self.record(ctx.now, &name, from, to, reason, priority);
+        let script = match to {
+            VrrpState::Master => notify.master,
+            VrrpState::Backup => notify.backup,
+            VrrpState::Fault => notify.fault,
+            VrrpState::Stop => notify.stop,
+            VrrpState::Init => None,
+        };
+        let pid = self.keepalived.daemon.as_ref().map_or(0, |d| d.pid);
+        if let Some(script) = script {
+            ctx.output(format!(
+                "{} ({name}) runs notify script: {script}",
+                log_prefix(pid)
+            ));
+        }
+        if let Some(script) = notify.any {
+            ctx.output(format!(
+                "{} ({name}) runs notify script: {script} INSTANCE {name} {} {priority}",
+                log_prefix(pid),
+                to.name()
+            ));
+        }
+    }
+
+    fn record(
+        &mut self,
+        t: SimTime,
+        name: &str,
+        from: VrrpState,
+        to: VrrpState,
+        reason: String,
+        priority: u8,
+    ) {
+        let record = self
+            .keepalived
+            .records
+            .entry(name.to_owned())
+            .or_insert(InstanceRecord {
+                state: VrrpState::Init,
+                priority,
+                transitions: Vec::new(),
+            });
+        record.state = to;
+        record.priority = priority;
+        record.transitions.push(Transition {
+            t,
+            from,
+            to,
+            reason,
+        });
+    }
+
+    fn send_advert(&mut self, ctx: &mut Ctx, index: usize, priority: u8) {
+        let Some(src) = self.instance_source(index) else {
+            return;
+        };
+        let (conf, id) = {
+            let daemon = self.keepalived.daemon.as_mut().expect("running");
+            let id = daemon.next_ip_id;
+            daemon.next_ip_id = id.wrapping_add(1);
+            (daemon.instances[index].conf.clone(), id)
+        };
+        let Some(dev) = self.iface_index(&conf.interface) else {
+            return;
+        };
+        let advert = Advert {
+            version: conf.version,
+            vrid: conf.vrid,
+            priority,
+            interval: advert_interval_field(conf.version, conf.advert_int_us),
+            addrs: conf.vips.iter().map(|v| v.addr).collect(),
+            auth: match conf.auth {
+                Some(config::Auth::Pass(p)) if conf.version == 2 => AdvertAuth::Pass(p),
+                Some(config::Auth::Ah(p)) if conf.version == 2 => AdvertAuth::Ah(p),
+                _ => AdvertAuth::None,
+            },
+        };
+        let targets = if conf.unicast_peers.is_empty() {
+            vec![crate::wire::vrrp::MCAST_GROUP]
+        } else {
+            conf.unicast_peers.clone()
+        };
+        for dst in targets {
+            let meta = Ipv4Meta {
+                src,
+                dst,
+                proto: PROTO_VRRP,
+                ttl: TTL,
+                tos: TOS,
+                id,
+                dont_fragment: false,
+            };
+            let mut packet = ipv4::build(&meta, &advert.emit(src, dst));
+            if priority == 0 {
+                packet.annotate(format!(
+                    "keepalived ({}) leaves: priority 0 tells the backups to take over after their skew time",
+                    conf.name
+                ));
+            }
+            let route = OutRoute {
+                dev,
+                next_hop: dst,
+                src,
+                local: false,
+                broadcast: false,
+            };
+            self.ip_send(ctx, &route, packet);
+        }
+    }
+
+    fn vip_dev(&self, instance: &Instance, vip: &VirtualAddress) -> Option<IfIndex> {
+        self.resolve_dev(vip.dev.as_deref().unwrap_or(&instance.conf.interface))
+    }
+
+    fn has_vip(&self, instance: &Instance, vip: &VirtualAddress) -> bool {
+        self.vip_dev(instance, vip)
+            .is_some_and(|dev| self.ifaces[dev].has_addr(vip.addr))
+    }
+
+    fn instance_vips(&self, index: usize) -> (Instance, Vec<VirtualAddress>) {
+        let instance = self.keepalived.daemon.as_ref().expect("running").instances[index].clone();
+        let vips = instance
+            .conf
+            .vips
+            .iter()
+            .chain(&instance.conf.excluded_vips)
+            .cloned()
+            .collect();
+        (instance, vips)
+    }
+
+    /// `ip addr add VIP/LEN [brd B] dev IF [scope S] label L` for every VIP.
+    fn add_vips(&mut self, ctx: &mut Ctx, index: usize) {
+        let (instance, vips) = self.instance_vips(index);
+        for vip in vips {
+            let Some(dev) = self.vip_dev(&instance, &vip) else {
+                continue;
+            };
+            let label = vip
+                .label
+                .clone()
+                .unwrap_or_else(|| self.ifaces[dev].name.to_string());
+            let address = IfAddr {
+                local: vip.addr,
+                prefix_len: vip.prefix_len,
+                broadcast: vip.broadcast,
+                label,
+                scope: vip
+                    .scope
+                    .as_deref()
+                    .and_then(Scope::parse)
+                    .unwrap_or(Scope::Global),
+                secondary: false,
+                noprefixroute: false,
+            };
+            if self.add_address(dev, address).is_ok() {
+                crate::explain!(
+                    ctx,
+                    "{}: keepalived ({}) adds {}/{} to {}",
+                    self.name,
+                    instance.conf.name,
+                    vip.addr,
+                    vip.prefix_len,
+                    self.ifaces[dev].name
+                );
+            }
+        }
+    }
+
+    /// `ip addr del` of every VIP still configured.
+    fn remove_vips(&mut self, ctx: &mut Ctx, index: usize) {
+        let (instance, vips) = self.instance_vips(index);
+        for vip in vips {
+            let Some(dev) = self.vip_dev(&instance, &vip) else {
+                continue;
+            };
+            if self
+                .del_address(dev, vip.addr, Some(vip.prefix_len))
+                .is_ok()
+            {
+                crate::explain!(
+                    ctx,
+                    "{}: keepalived ({}) removes {}/{} from {}",
+                    self.name,
+                    instance.conf.name,
+                    vip.addr,
+                    vip.prefix_len,
+                    self.ifaces[dev].name
+                );
+            }
+        }
+    }
+
+    /// `repeat` gratuitous ARP requests per VIP (target MAC ff:ff:ff:ff:ff:ff, §6).
+    fn send_garps(&mut self, ctx: &mut Ctx, index: usize, repeat: u32) {
+        let (instance, _) = self.instance_vips(index);
+        for _ in 0..repeat {
+            for vip in &instance.conf.vips {
+                let Some(dev) = self.vip_dev(&instance, vip) else {
+                    continue;
+                };
+                let mac = self.ifaces[dev].mac;
+                let garp = ArpRepr {
+                    op: OP_REQUEST,
+                    sha: mac,
+                    spa: vip.addr,
+                    tha: MacAddr::BROADCAST,
+                    tpa: vip.addr,
+                };
+                let mut frame = garp.to_frame(mac, MacAddr::BROADCAST);
+                frame.annotate(format!(
+                    "gratuitous ARP from keepalived ({} MASTER): every host on the LAN that has {} in its cache now maps it to {mac}",
+                    instance.conf.name, vip.addr
+                ));
+                let claim = ArpClaim {
+                    ip: vip.addr,
+                    reason: ClaimReason::Tool(format!("keepalived ({})", instance.conf.name)),
+                };
+                self.transmit(ctx, dev, frame, Some(claim));
+            }
+        }
+    }
+}
+
+/// The advert's interval field: whole seconds (v2) or centiseconds (v3).
+fn advert_interval_field(version: u8, advert_int_us: u64) -> u16 {
+    if version == 2 {
+        (advert_int_us / 1_000_000) as u16
+    } else {
+        (advert_int_us / 10_000) as u16
+    }
+}
