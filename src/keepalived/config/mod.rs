@@ -11,3 +11,6 @@ mod vrrp;
 
 pub use model::*;
 pub use parse::{ConfigDiagnostic, Parsed, parse};
+
+#[cfg(test)]
+mod tests;
