@@ -34,6 +34,9 @@ pub enum ClaimReason {
     Tool(String),
     /// A router answered for an address it routes elsewhere (proxy_arp).
     ProxyArp,
+    /// keepalived's gratuitous ARP on becoming MASTER (the instance's name): a VIP moving
+    /// is normal; it is a conflict only if the old holder keeps it (split brain).
+    Vrrp(String),
 }
 
 /// An ARP frame's claim that `ip` is at the sender's MAC.
@@ -65,7 +68,13 @@ pub struct ClaimSeen<'a> {
 pub struct Conflict {
     pub culprit: HostId,
     pub detail: String,
+    /// A VRRP takeover: a conflict only if both hosts still hold the address a while later
+    /// (the old master gives it up on the new master's advert).
+    pub pending: Option<(HostId, HostId, Ipv4Addr)>,
 }
+
+/// How long after a VRRP takeover both holders make a split brain.
+pub const VRRP_CONFIRM_NS: u64 = 1_000_000_000;
 
 /// Watches ARP claims per LAN.
 #[derive(Default)]
@@ -116,26 +125,43 @@ impl ConflictDetector {
             return None;
         }
         let (first, second) = (&previous, &current);
-        let culprit = if matches!(second.reason, ClaimReason::OwnAddress)
-            && !matches!(first.reason, ClaimReason::OwnAddress)
+        let culprit = if matches!(second.reason, ClaimReason::Vrrp(_))
+            || (matches!(second.reason, ClaimReason::OwnAddress)
+                && !matches!(first.reason, ClaimReason::OwnAddress))
         {
             first
         } else {
             second
         };
+        let why = match &second.reason {
+            ClaimReason::Vrrp(instance) => {
+                split_brain(name(second.host), name(first.host), instance, claim.ip)
+            }
+            _ => explain(name(culprit.host), claim.ip, &culprit.reason),
+        };
         let detail = format!(
-            "{} is claimed on {lan_name} by {} ({}) and by {} ({}): {}",
+            "{} is claimed on {lan_name} by {} ({}) and by {} ({}): {why}",
             claim.ip,
             name(first.host),
             first.mac,
             name(second.host),
             second.mac,
-            explain(name(culprit.host), claim.ip, &culprit.reason)
         );
+        let pending = matches!(current.reason, ClaimReason::Vrrp(_)).then_some((
+            previous.host,
+            host,
+            claim.ip,
+        ));
         Some(Conflict {
             culprit: culprit.host,
             detail,
+            pending,
         })
+    }
+
+    /// A VRRP takeover turned out not to be a conflict: the pair may be reported later.
+    pub fn forget(&mut self, lan: usize, ip: Ipv4Addr, a: HostId, b: HostId) {
+        self.reported.remove(&(lan, ip, a.min(b), a.max(b)));
     }
 }
 
@@ -168,7 +194,17 @@ fn explain(host: &str, ip: Ipv4Addr, reason: &ClaimReason) -> String {
         ClaimReason::ProxyArp => format!(
             "{host} answers for {ip} by proxy ARP (proxy_arp=1) although {ip} is on this LAN; turn proxy_arp off on {host}"
         ),
+        ClaimReason::Vrrp(instance) => {
+            format!("{host}'s keepalived ({instance}) announced {ip} on becoming MASTER")
+        }
     }
+}
+
+/// Why a VRRP takeover became a conflict: the old holder kept the VIP.
+fn split_brain(master: &str, holder: &str, instance: &str, ip: std::net::Ipv4Addr) -> String {
+    format!(
+        "{master}'s keepalived ({instance}) became MASTER and announced {ip}, but {holder} still holds it a second later: split brain (a keepalived killed with -9 leaves its VIP on the interface; VRRP adverts blocked between the directors make two masters); every host that resolves {ip} now gets two answers"
+    )
 }
 
 /// Where the directors' virtual services and NAT real servers are, as each director
@@ -249,6 +285,7 @@ impl DirectorMap {
         if let Some(directors) = self.vips.get(&f.dst)
             && !directors.contains(&sender)
             && !directors.contains(&receiver)
+            && holds(receiver, f.dst)
         {
             let director = directors[0];
             if !self

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use super::checkers::{CheckRecord, CheckTimer, Checkers};
 use super::config::{self, Config, VirtualAddress};
 use super::vrrp::{Action, Instance, VrrpState};
 use crate::diagnosis::{ArpClaim, ClaimReason};
@@ -26,22 +27,28 @@ use crate::wire::{MacAddr, Packet};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timer {
     pub run: u64,
-    pub instance: usize,
     pub kind: TimerKind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimerKind {
-    /// The instance's state timer, armed for this deadline.
-    State(SimTime),
+    /// A VRRP instance's state timer, armed for this deadline.
+    State { instance: usize, at: SimTime },
     /// A GARP burst of `repeat`, due while the mastership that began at `term` lasts.
-    Garp { term: SimTime, repeat: u32 },
+    Garp {
+        instance: usize,
+        term: SimTime,
+        repeat: u32,
+    },
     /// `garp_master_refresh`: a burst, then the next one after `every_us`.
     Refresh {
+        instance: usize,
         term: SimTime,
         every_us: u64,
         repeat: u32,
     },
+    /// A health checker's timer.
+    Check(CheckTimer),
 }
 
 /// One state change, as the JSON report lists it.
@@ -66,10 +73,11 @@ struct Daemon {
     run: u64,
     pid: u32,
     instances: Vec<Instance>,
-    /// When each instance last became MASTER (GARP timers of an older term are stale).
-    master_since: Vec<Option<SimTime>>,
     /// The IP ID of the next advert: from 1 for the life of the process (§9).
     next_ip_id: u16,
+    /// Per instance, the deadline its pending state-timer event was scheduled for.
+    armed: Vec<Option<SimTime>>,
+    checkers: Checkers,
 }
 
 /// keepalived on one host: the configuration file and, while it runs, the daemon.
@@ -81,6 +89,8 @@ pub struct Keepalived {
     runs: u64,
     /// Every instance that ever ran, by name.
     pub records: BTreeMap<String, InstanceRecord>,
+    /// Every health-check verdict that changed something, in order.
+    pub check_records: Vec<CheckRecord>,
 }
 
 impl Keepalived {
@@ -92,10 +102,33 @@ impl Keepalived {
     pub fn instances(&self) -> impl Iterator<Item = &Instance> {
         self.daemon.iter().flat_map(|d| d.instances.iter())
     }
+
+    /// The running process's id (0 when not running).
+    pub fn pid(&self) -> u32 {
+        self.daemon.as_ref().map_or(0, |d| d.pid)
+    }
+
+    pub(crate) fn checkers(&self) -> Option<&Checkers> {
+        self.daemon.as_ref().map(|d| &d.checkers)
+    }
+
+    pub(crate) fn checkers_mut(&mut self) -> Option<&mut Checkers> {
+        self.daemon.as_mut().map(|d| &mut d.checkers)
+    }
+
+    fn arm(&self, ctx: &mut Ctx, delay_us: u64, kind: TimerKind) {
+        let run = self.runs;
+        ctx.after(delay_us * 1_000, HostEvent::Keepalived(Timer { run, kind }));
+    }
+
+    pub(crate) fn arm_checker(&self, ctx: &mut Ctx, delay_us: u64, timer: CheckTimer) {
+        self.arm(ctx, delay_us, TimerKind::Check(timer));
+    }
 }
 
+/// The VRRP child's log prefix (the child is the daemon's pid + 1).
 fn log_prefix(pid: u32) -> String {
-    format!("Keepalived_vrrp[{pid}]:")
+    format!("Keepalived_vrrp[{}]:", pid + 1)
 }
 
 impl Host {
@@ -107,7 +140,7 @@ impl Host {
         }
         self.keepalived.runs += 1;
         let pid = self.next_pid;
-        self.next_pid += 2;
+        self.next_pid += 3;
         let daemon = self.new_daemon(config, pid);
         self.keepalived.daemon = Some(daemon);
         ctx.output(format!(
@@ -119,6 +152,7 @@ impl Host {
             let actions = self.with_instance(index, |i| i.start(ctx.now));
             self.perform(ctx, index, actions);
         }
+        self.checkers_start(ctx);
     }
 
     fn new_daemon(&mut self, config: Config, pid: u32) -> Daemon {
@@ -140,9 +174,10 @@ impl Host {
         Daemon {
             run: self.keepalived.runs,
             pid,
-            master_since: vec![None; instances.len()],
+            armed: vec![None; instances.len()],
             instances,
             next_ip_id: 1,
+            checkers: Checkers::new(config.virtual_servers, config.server_groups),
         }
     }
 
@@ -173,9 +208,64 @@ impl Host {
             let actions = self.with_instance(index, |i| i.stop());
             self.perform(ctx, index, actions);
         }
-        if let Some(d) = self.keepalived.daemon.take() {
-            ctx.output(format!("{} Stopped", log_prefix(d.pid)));
+        if self.keepalived.is_running() {
+            self.checkers_stop(ctx);
         }
+        if let Some(d) = self.keepalived.daemon.take() {
+            ctx.output(format!("Keepalived[{}]: Stopped Keepalived v2.2.7", d.pid));
+        }
+    }
+
+    /// SIGHUP (`systemctl reload keepalived`): the configuration is read again. Instances
+    /// that keep their name keep their state and take the new settings, new ones start in
+    /// BACKUP, removed ones stop; the checkers restart from the new configuration.
+    pub fn keepalived_reload(&mut self, ctx: &mut Ctx, config: Config) {
+        let names: Vec<&str> = config.instances.iter().map(|i| i.name.as_str()).collect();
+        for index in 0..self.vrrp_count() {
+            let gone = self.with_instance(index, |i| !names.contains(&i.conf.name.as_str()));
+            if gone {
+                let actions = self.with_instance(index, |i| i.stop());
+                self.perform(ctx, index, actions);
+            }
+        }
+        let down = self.down_interfaces();
+        let global = config.global.clone();
+        let daemon = self
+            .keepalived
+            .daemon
+            .as_mut()
+            .expect("reload needs a running daemon");
+        let old = std::mem::take(&mut daemon.instances);
+        let mut fresh = Vec::new();
+        for conf in &config.instances {
+            let instance = match old.iter().find(|i| i.conf.name == conf.name) {
+                Some(kept) => kept.reconfigured(conf.clone()),
+                None => {
+                    fresh.push(daemon.instances.len());
+                    let mut i = Instance::new(
+                        conf.clone(),
+                        conf.garp,
+                        global.down_timer_adverts,
+                        global.lower_prio_no_advert,
+                    );
+                    i.down_interfaces = down.clone();
+                    i
+                }
+            };
+            daemon.instances.push(instance);
+        }
+        let next = daemon
+            .checkers
+            .reloaded(config.virtual_servers, config.server_groups);
+        daemon.armed = vec![None; daemon.instances.len()];
+        for index in 0..self.vrrp_count() {
+            self.sync_state_timer(ctx, index);
+        }
+        for index in fresh {
+            let actions = self.with_instance(index, |i| i.start(ctx.now));
+            self.perform(ctx, index, actions);
+        }
+        self.checkers_reload(ctx, next);
     }
 
     /// SIGKILL (or a power cut): the process vanishes, sending nothing; its VIPs stay on
@@ -225,48 +315,32 @@ impl Host {
         if daemon.run != timer.run {
             return;
         }
-        let index = timer.instance;
-        let term = daemon.master_since[index];
-        let instance = &daemon.instances[index];
+        let current =
+            |instance: usize, term: SimTime| daemon.instances[instance].master_since == Some(term);
         match timer.kind {
-            TimerKind::State(at) if instance.deadline == Some(at) => {
-                let actions = self.with_instance(index, |i| i.on_timer(ctx.now));
-                self.perform(ctx, index, actions);
+            TimerKind::State { instance, at }
+                if daemon.instances[instance].deadline == Some(at) =>
+            {
+                let actions = self.with_instance(instance, |i| i.on_timer(ctx.now));
+                self.perform(ctx, instance, actions);
             }
-            TimerKind::Garp { term: t, repeat } if term == Some(t) => {
-                self.send_garps(ctx, index, repeat)
-            }
+            TimerKind::Garp {
+                instance,
+                term,
+                repeat,
+            } if current(instance, term) => self.send_garps(ctx, instance, repeat),
             TimerKind::Refresh {
-                term: t,
+                instance,
+                term,
                 every_us,
                 repeat,
-            } if term == Some(t) => {
-                self.send_garps(ctx, index, repeat);
-                self.arm(
-                    ctx,
-                    index,
-                    every_us,
-                    TimerKind::Refresh {
-                        term: t,
-                        every_us,
-                        repeat,
-                    },
-                );
+            } if current(instance, term) => {
+                self.send_garps(ctx, instance, repeat);
+                self.keepalived.arm(ctx, every_us, timer.kind);
             }
+            TimerKind::Check(check) => self.checker_timer(ctx, check),
             _ => {}
         }
-    }
-
-    fn arm(&mut self, ctx: &mut Ctx, instance: usize, delay_us: u64, kind: TimerKind) {
-        let run = self.keepalived.runs;
-        ctx.after(
-            delay_us * 1_000,
-            HostEvent::Keepalived(Timer {
-                run,
-                instance,
-                kind,
-            }),
-        );
     }
 
     /// A VRRP datagram was delivered locally: find the instance of that VRID on the
@@ -340,30 +414,27 @@ impl Host {
 
     /// Carries out what an instance decided, then keeps its timer event in step.
     fn perform(&mut self, ctx: &mut Ctx, index: usize, actions: Vec<Action>) {
-        let before = self.with_instance(index, |i| i.deadline);
         for action in actions {
             self.perform_one(ctx, index, action);
         }
-        let after = self
-            .keepalived
-            .daemon
-            .as_ref()
-            .and_then(|d| d.instances[index].deadline);
-        if let Some(at) = after.filter(|_| after != before) {
-            self.arm_state_timer(ctx, index, at);
-        }
+        self.sync_state_timer(ctx, index);
     }
 
-    fn arm_state_timer(&mut self, ctx: &mut Ctx, index: usize, at: SimTime) {
-        let run = self.keepalived.runs;
-        ctx.at(
-            at,
-            HostEvent::Keepalived(Timer {
-                run,
-                instance: index,
-                kind: TimerKind::State(at),
-            }),
-        );
+    /// Schedules an event for the instance's deadline unless one is already pending for it.
+    fn sync_state_timer(&mut self, ctx: &mut Ctx, instance: usize) {
+        let Some(daemon) = self.keepalived.daemon.as_mut() else {
+            return;
+        };
+        let deadline = daemon.instances[instance].deadline;
+        if deadline == daemon.armed[instance] {
+            return;
+        }
+        daemon.armed[instance] = deadline;
+        if let Some(at) = deadline {
+            let run = daemon.run;
+            let kind = TimerKind::State { instance, at };
+            ctx.at(at, HostEvent::Keepalived(Timer { run, kind }));
+        }
     }
 
     fn perform_one(&mut self, ctx: &mut Ctx, index: usize, action: Action) {
@@ -375,21 +446,23 @@ impl Host {
             Action::Garp { repeat } => self.send_garps(ctx, index, repeat),
             Action::LaterGarp { delay_us, repeat } => {
                 if let Some(term) = self.term(index) {
-                    self.arm(ctx, index, delay_us, TimerKind::Garp { term, repeat });
+                    let kind = TimerKind::Garp {
+                        instance: index,
+                        term,
+                        repeat,
+                    };
+                    self.keepalived.arm(ctx, delay_us, kind);
                 }
             }
             Action::RefreshGarp { every_us, repeat } => {
                 if let Some(term) = self.term(index) {
-                    self.arm(
-                        ctx,
-                        index,
+                    let kind = TimerKind::Refresh {
+                        instance: index,
+                        term,
                         every_us,
-                        TimerKind::Refresh {
-                            term,
-                            every_us,
-                            repeat,
-                        },
-                    );
+                        repeat,
+                    };
+                    self.keepalived.arm(ctx, every_us, kind);
                 }
             }
             Action::Transition { from, to, reason } => {
@@ -400,7 +473,7 @@ impl Host {
     }
 
     fn term(&self, index: usize) -> Option<SimTime> {
-        self.keepalived.daemon.as_ref()?.master_since[index]
+        self.keepalived.daemon.as_ref()?.instances[index].master_since
     }
 
     fn transition(
@@ -418,9 +491,6 @@ impl Host {
                 i.conf.notify.clone(),
             )
         });
-        if let Some(daemon) = self.keepalived.daemon.as_mut() {
-            daemon.master_since[index] = (to == VrrpState::Master).then_some(ctx.now);
-        }
         self.record(ctx.now, &name, from, to, reason, priority);
         let script = match to {
             VrrpState::Master => notify.master,
@@ -637,7 +707,7 @@ impl Host {
                 ));
                 let claim = ArpClaim {
                     ip: vip.addr,
-                    reason: ClaimReason::Tool(format!("keepalived ({})", instance.conf.name)),
+                    reason: ClaimReason::Vrrp(instance.conf.name.clone()),
                 };
                 self.transmit(ctx, dev, frame, Some(claim));
             }

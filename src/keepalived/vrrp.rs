@@ -84,6 +84,8 @@ pub struct Instance {
     pub preempt_until: Option<SimTime>,
     /// Interfaces (tracked, own one included) that are down.
     pub down_interfaces: Vec<String>,
+    /// When the current mastership began (GARP timers of an older one are stale).
+    pub master_since: Option<SimTime>,
 }
 
 fn secs(us: u64) -> String {
@@ -108,8 +110,20 @@ impl Instance {
             deadline: None,
             preempt_until: None,
             down_interfaces: Vec::new(),
+            master_since: None,
             conf,
         }
+    }
+
+    /// The same instance after a reload: its state, timers and tracked interfaces stay,
+    /// its settings (priority, VIPs, timers' lengths from now on) are the new ones.
+    pub fn reconfigured(&self, conf: VrrpInstance) -> Instance {
+        let mut next = self.clone();
+        next.garp = conf.garp;
+        next.conf = conf;
+        next.effective_priority = next.conf.priority;
+        next.recompute_priority();
+        next
     }
 
     fn log(&self, text: impl AsRef<str>) -> Action {
@@ -130,6 +144,9 @@ impl Instance {
     fn transition(&mut self, to: VrrpState, reason: String) -> Action {
         let from = self.state;
         self.state = to;
+        if to != VrrpState::Master {
+            self.master_since = None;
+        }
         Action::Transition { from, to, reason }
     }
 
@@ -200,6 +217,7 @@ impl Instance {
     fn become_master(&mut self, now: SimTime, reason: String) -> Vec<Action> {
         self.deadline = Some(now + self.conf.advert_int_us * 1_000);
         self.preempt_until = None;
+        self.master_since = Some(now);
         self.master_adver_int_us = self.conf.advert_int_us;
         let mut actions = vec![
             self.log("Entering MASTER STATE"),

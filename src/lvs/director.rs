@@ -4,7 +4,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use super::admin::{self, AdminError};
 use super::conn::{ConnId, FullNat};
+use super::ipvsadm::command::Command;
 use super::service::{DestId, Forward, Protocol};
 use super::sysctl::Vs;
 use super::table::{InVerdict, PacketMeta, TcpFlags, addr_port};
@@ -702,6 +704,35 @@ impl Host {
         }?;
         let quoted = format!("{} → {}", addr_port(src, sport), addr_port(dst, dport));
         Some((quoted, conn))
+    }
+
+    /// An ipvsadm request to this host's IPVS (from an `ipvsadm` line or keepalived); returns
+    /// what ipvsadm prints.
+    pub fn ipvs_execute(
+        &mut self,
+        ctx: &mut Ctx,
+        argv0: &str,
+        command: &Command,
+    ) -> Result<String, AdminError> {
+        let real_server_ok = match command {
+            Command::AddDest { dest, .. } => self.unicast_or_local(dest.addr),
+            _ => true,
+        };
+        let result = admin::execute(&mut self.ipvs, argv0, command, ctx.now.ns(), &|_| {
+            real_server_ok
+        });
+        self.arm_ipvs_timer(ctx);
+        self.register_director(ctx);
+        result
+    }
+
+    /// `inet_addr_type` is RTN_UNICAST or RTN_LOCAL: not 0.0.0.0, a broadcast or a multicast
+    /// address (the kernel refuses other real servers).
+    fn unicast_or_local(&self, addr: IpAddr) -> bool {
+        match addr {
+            IpAddr::V4(a) => !a.is_multicast() && !a.is_unspecified() && !self.is_broadcast(a),
+            IpAddr::V6(a) => !a.is_multicast() && !a.is_unspecified(),
+        }
     }
 
     /// Tells the diagnoses where this host's VIPs and NAT real servers are (after any change

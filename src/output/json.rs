@@ -111,6 +111,25 @@ fn dest_report(d: &DestListing) -> Value {
 }
 
 /// Builds the report of a finished run.
+/// A host's VRRP instances: state, effective priority and every transition of the run.
+fn vrrp_report(host: &Host) -> Value {
+    let instances: Map<String, Value> = host
+        .keepalived
+        .records
+        .iter()
+        .map(|(name, r)| {
+            let transitions: Vec<Value> = r
+                .transitions
+                .iter()
+                .map(|t| json!({ "t_ns": t.t.ns(), "from": t.from.name(), "to": t.to.name(), "reason": t.reason }))
+                .collect();
+            let entry = json!({ "state": r.state.name(), "priority": r.priority, "transitions": transitions });
+            (name.clone(), entry)
+        })
+        .collect();
+    Value::Object(instances)
+}
+
 pub fn report(scenario_name: &str, title: &str, result: &RunResult) -> Value {
     let world = &result.world;
     let hosts: Map<String, Value> = world
@@ -148,6 +167,21 @@ pub fn report(scenario_name: &str, title: &str, result: &RunResult) -> Value {
         .iter()
         .map(|d| json!({ "t_ns": d.t.ns(), "host": d.host, "dev": d.dev, "ip": d.ip.to_string(), "kind": d.kind, "detail": d.detail }))
         .collect();
+    let vrrp: Map<String, Value> = world
+        .hosts
+        .iter()
+        .filter(|h| !h.keepalived.records.is_empty())
+        .map(|h| (h.name.clone(), vrrp_report(h)))
+        .collect();
+    let checkers: Vec<Value> = world
+        .hosts
+        .iter()
+        .flat_map(|h| {
+            h.keepalived.check_records.iter().map(|c| {
+                json!({ "t_ns": c.t.ns(), "director": h.name, "rs": c.rs, "result": c.result, "action": c.action })
+            })
+        })
+        .collect();
     let expectations: Vec<Value> = result
         .outcomes
         .iter()
@@ -165,8 +199,8 @@ pub fn report(scenario_name: &str, title: &str, result: &RunResult) -> Value {
         "warnings": warnings,
         "drops": drops,
         "arp_decisions": arp_decisions,
-        "vrrp": {},
-        "checkers": [],
+        "vrrp": vrrp,
+        "checkers": checkers,
         "expectations": expectations,
     })
 }

@@ -62,6 +62,12 @@ pub enum Check {
         options: ListOptions,
         output: String,
     },
+    /// A keepalived VRRP instance's state (and effective priority) on the host.
+    Vrrp {
+        instance: String,
+        state: String,
+        priority: Option<u8>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +90,7 @@ pub struct Outcome {
     pub got: Json,
 }
 
-const KEYS: [&str; 11] = [
+const KEYS: [&str; 12] = [
     "time",
     "host",
     "neigh",
@@ -96,9 +102,10 @@ const KEYS: [&str; 11] = [
     "arp_repliers",
     "arp_request",
     "ipvsadm",
+    "vrrp",
 ];
-const CHECKS: &str =
-    "neigh, replies_from, app, warning, no_warning, served, arp_repliers, arp_request, ipvsadm";
+const CHECKS: &str = "neigh, replies_from, app, warning, no_warning, served, arp_repliers, arp_request, ipvsadm, vrrp";
+const VRRP_STATES: [&str; 5] = ["INIT", "BACKUP", "MASTER", "FAULT", "STOP"];
 
 pub fn parse(
     loader: &Loader,
@@ -162,6 +169,10 @@ pub fn parse(
         "ipvsadm" => {
             needs_host("ipvsadm")?;
             parse_ipvsadm(loader, check_value)?
+        }
+        "vrrp" => {
+            needs_host("vrrp")?;
+            parse_vrrp(loader, check_value)?
         }
         other => {
             return Err(loader
@@ -232,6 +243,35 @@ fn listing_lines(text: &str) -> Vec<&str> {
         .rposition(|l| !l.is_empty())
         .map_or(start, |e| e + 1);
     lines[start..end].to_vec()
+}
+
+/// `vrrp = { instance = "VI_1", state = "MASTER", priority = 150 }`.
+fn parse_vrrp(loader: &Loader, value: &Value) -> Result<Check, Diagnostic> {
+    let t = loader.table(value, "vrrp")?;
+    loader.check_keys(t, &["instance", "state", "priority"], "vrrp")?;
+    let instance = loader.string(
+        loader.require(t, "instance", value.span(), "vrrp")?,
+        "instance",
+    )?;
+    let state_value = loader.require(t, "state", value.span(), "vrrp")?;
+    let state = loader.string(state_value, "state")?;
+    if !VRRP_STATES.contains(&state.as_str()) {
+        return Err(loader
+            .error(state_value.span(), format!("unknown VRRP state `{state}`"))
+            .with_help(format!("accepted: {}", VRRP_STATES.join(", "))));
+    }
+    let priority = match loader.get(t, "priority") {
+        Some(v) => {
+            let p = loader.integer(v, "priority")?;
+            Some(u8::try_from(p).map_err(|_| loader.error(v.span(), "priority is 0..255"))?)
+        }
+        None => None,
+    };
+    Ok(Check::Vrrp {
+        instance,
+        state,
+        priority,
+    })
 }
 
 fn parse_neigh(loader: &Loader, value: &Value) -> Result<Check, Diagnostic> {
@@ -409,6 +449,16 @@ fn describe(check: &Check, host: Option<&str>, time: Option<SimTime>, hosts: &[&
             format!("who-has {target} sent with sender {sender}")
         }
         Check::Ipvsadm { args, .. } => format!("ipvsadm {args} prints the expected listing"),
+        Check::Vrrp {
+            instance,
+            state,
+            priority,
+        } => {
+            let p = priority
+                .map(|p| format!(" priority {p}"))
+                .unwrap_or_default();
+            format!("VRRP {instance} is {state}{p}")
+        }
     };
     let at = time
         .map(|t| format!(" at {}", crate::sim::time::human_duration(t.ns())))
@@ -563,6 +613,31 @@ pub fn evaluate(exp: &Expectation, world: &World, at: SimTime) -> Outcome {
                 None => "the listing matches".to_owned(),
             };
             (got == want, json!(printed), detail)
+        }
+        Check::Vrrp {
+            instance,
+            state,
+            priority,
+        } => {
+            let host = &world.hosts[exp.host.expect("checked at load")];
+            match host.keepalived.records.get(instance) {
+                None => (
+                    false,
+                    Json::Null,
+                    format!("{} never ran a VRRP instance {instance}", host.name),
+                ),
+                Some(r) => {
+                    let passed =
+                        r.state.name() == state && priority.is_none_or(|p| p == r.priority);
+                    let got = json!({ "state": r.state.name(), "priority": r.priority });
+                    let detail = format!(
+                        "{instance} is {} with priority {}",
+                        r.state.name(),
+                        r.priority
+                    );
+                    (passed, got, detail)
+                }
+            }
         }
     };
     Outcome {

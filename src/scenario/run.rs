@@ -75,6 +75,7 @@ pub fn build(scenario: &Scenario, seed: u64) -> World {
         if let Some(ports) = &spec.web_ports {
             host.web.ports = ports.clone();
         }
+        host.keepalived.conf = spec.keepalived.clone();
         for nic in &spec.nics {
             let port = lans[nic.lan].add_port(id, host.ifaces.len(), nic.latency);
             let dev = host.add_nic(&nic.name, nic.mac, Attachment { lan: nic.lan, port });

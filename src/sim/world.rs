@@ -2,7 +2,11 @@
 //! host or one switch; frames the host sent are then put on their LAN and the trace records of
 //! the event are flushed to the outputs.
 
-use crate::diagnosis::{ArpClaim, ClaimReason, ClaimSeen, ConflictDetector};
+use std::net::Ipv4Addr;
+
+use crate::diagnosis::{
+    ArpClaim, ClaimReason, ClaimSeen, Conflict, ConflictDetector, VRRP_CONFIRM_NS,
+};
 use crate::sim::{EventQueue, SimTime};
 use crate::stack::ctx::{Ctx, TxFrame};
 use crate::stack::host::{Host, HostEvent};
@@ -235,13 +239,40 @@ impl World {
             |h| hosts[h].name.as_str(),
             |h, ip| hosts[h].ifaces.iter().any(|i| i.has_addr(ip)),
         );
-        if let Some(conflict) = found {
-            self.trace.warn(
+        let Some(conflict) = found else {
+            return;
+        };
+        match conflict.pending {
+            None => self.trace.warn(
                 self.queue.now(),
                 "arp-conflict",
                 conflict.culprit,
                 conflict.detail,
-            );
+            ),
+            Some((old, new, ip)) => {
+                let at = self.queue.now() + VRRP_CONFIRM_NS;
+                let confirm =
+                    move |w: &mut World| w.confirm_split_brain(lan, (old, new, ip), conflict);
+                self.queue.schedule(at, Event::Action(Box::new(confirm)));
+            }
+        }
+    }
+
+    /// A VRRP takeover a second ago: if the old holder still has the address, it is a split
+    /// brain and the conflict is reported now.
+    fn confirm_split_brain(
+        &mut self,
+        lan: usize,
+        (old, new, ip): (HostId, HostId, Ipv4Addr),
+        conflict: Conflict,
+    ) {
+        let holds = |h: HostId| self.hosts[h].ifaces.iter().any(|i| i.has_addr(ip));
+        if holds(old) && holds(new) {
+            let now = self.queue.now();
+            self.trace
+                .warn(now, "arp-conflict", conflict.culprit, conflict.detail);
+        } else {
+            self.conflicts.forget(lan, ip, old, new);
         }
     }
 

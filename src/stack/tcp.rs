@@ -48,6 +48,8 @@ pub enum TcpState {
 pub enum Owner {
     App(usize),
     WebServer,
+    /// A keepalived health checker (its index among the daemon's checks).
+    Checker(usize),
 }
 
 /// What a socket tells its owner.

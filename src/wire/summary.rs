@@ -10,6 +10,7 @@ use super::ethernet::{ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, EthHeader};
 use super::gre;
 use super::icmp::{self, IcmpMessage};
 use super::ipv4::{self, PROTO_GRE, PROTO_ICMP, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
+use super::vrrp::{self, PROTO_VRRP};
 use super::{tcp, udp};
 use crate::trace::Link;
 
@@ -65,6 +66,34 @@ fn ethertype_name(ethertype: u16) -> &'static str {
 }
 
 /// tcpdump's GRE line without -v: version and length, then the IPv4 payload.
+/// tcpdump's VRRP line: `VRRPv2, Advertisement, vrid 51, prio 150, authtype simple, intvl
+/// 1s, length 20` (v3: `intvl 100cs`, no authtype).
+fn vrrp_advert(out: &mut String, info: &ipv4::Ipv4Info, data: &[u8]) {
+    let advert = match vrrp::Advert::parse(data, info.src, info.dst) {
+        Ok(a) => a,
+        Err(why) => {
+            let _ = write!(out, "VRRP [{why}]");
+            return;
+        }
+    };
+    let _ = write!(
+        out,
+        "VRRPv{}, Advertisement, vrid {}, prio {}, ",
+        advert.version, advert.vrid, advert.priority
+    );
+    if advert.version == 2 {
+        let auth = match advert.auth {
+            vrrp::AdvertAuth::None => "none",
+            vrrp::AdvertAuth::Pass(_) => "simple",
+            vrrp::AdvertAuth::Ah(_) => "ah",
+        };
+        let _ = write!(out, "authtype {auth}, intvl {}s, ", advert.interval);
+    } else {
+        let _ = write!(out, "intvl {}cs, ", advert.interval);
+    }
+    let _ = write!(out, "length {}", data.len());
+}
+
 fn gre_packet(out: &mut String, data: &[u8]) {
     match gre::parse(data) {
         Ok(header) => {
@@ -134,6 +163,10 @@ pub fn ip_datagram(out: &mut String, data: &[u8]) {
         PROTO_GRE => {
             let _ = write!(out, "{} > {}: ", info.src, info.dst);
             gre_packet(out, l4);
+        }
+        PROTO_VRRP => {
+            let _ = write!(out, "{} > {}: ", info.src, info.dst);
+            vrrp_advert(out, &info, l4);
         }
         proto => {
             let _ = write!(

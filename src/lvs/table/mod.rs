@@ -222,6 +222,12 @@ impl Ipvs {
             .map(|i| ServiceId(i as u32))
     }
 
+    /// Whether the service has this real server (`-a` would say "Destination already exists").
+    pub fn has_dest(&self, key: &ServiceKey, addr: IpAddr, port: u16) -> bool {
+        self.find_service_by_key(key)
+            .is_some_and(|id| self.lookup_dest(id, addr, port).is_some())
+    }
+
     fn make_scheduler(
         &self,
         name: &str,

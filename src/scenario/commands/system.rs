@@ -25,6 +25,7 @@ pub enum SystemCommand {
         name: &'static str,
         action: ServiceAction,
     },
+    Keepalived(ServiceAction),
     /// A unit that exists but does nothing in the simulation (`systemctl stop firewalld`).
     OtherUnit {
         name: String,
@@ -141,10 +142,7 @@ pub fn parse_service(args: &mut Args, systemctl: bool) -> Result<SystemCommand, 
             name: "httpd",
             action: act,
         }),
-        "keepalived" => Err(args.error_at(
-            unit_word,
-            "keepalived is not simulated yet (it arrives with the keepalived issue)",
-        )),
+        "keepalived" => Ok(SystemCommand::Keepalived(act)),
         other if OTHER_UNITS.contains(&other) => Ok(SystemCommand::OtherUnit {
             name: other.to_owned(),
             action: act,
@@ -212,11 +210,6 @@ pub fn parse_signal(args: &mut Args, program: &str) -> Result<SystemCommand, Dia
         }
     }
     let name = name.ok_or_else(|| args.missing("the process name"))?;
-    if name == "keepalived" {
-        return Err(args.error_whole(
-            "keepalived is not simulated yet (it arrives with the keepalived issue)",
-        ));
-    }
     Ok(SystemCommand::Signal {
         name,
         kill,
@@ -227,6 +220,7 @@ pub fn parse_signal(args: &mut Args, program: &str) -> Result<SystemCommand, Dia
 pub fn run(host: &mut Host, ctx: &mut Ctx, command: &SystemCommand) -> Result<Vec<String>, String> {
     match command {
         SystemCommand::WebServer { name, action } => web_server(host, ctx, name, *action),
+        SystemCommand::Keepalived(action) => crate::keepalived::service(host, ctx, *action),
         SystemCommand::OtherUnit { name, action } => Ok(match action {
             ServiceAction::Status => vec![
                 format!("● {name}.service"),
@@ -259,7 +253,9 @@ pub fn run(host: &mut Host, ctx: &mut Ctx, command: &SystemCommand) -> Result<Ve
             kill,
             quiet_if_none,
         } => {
-            let hit = if name == "nginx" || name == "httpd" {
+            let hit = if name == "keepalived" {
+                signal_keepalived(host, ctx, *kill)
+            } else if name == "nginx" || name == "httpd" {
                 let running =
                     host.web.running == Some(if name == "nginx" { "nginx" } else { "httpd" });
                 if running {
@@ -279,6 +275,19 @@ pub fn run(host: &mut Host, ctx: &mut Ctx, command: &SystemCommand) -> Result<Ve
             "(lvsim: the software is already installed)".to_owned(),
         ]),
     }
+}
+
+/// SIGKILL ends keepalived at once, sending nothing; SIGTERM is a graceful stop.
+fn signal_keepalived(host: &mut Host, ctx: &mut Ctx, kill: bool) -> usize {
+    if !host.keepalived.is_running() {
+        return 0;
+    }
+    if kill {
+        host.keepalived_kill(ctx, "killed by SIGKILL");
+    } else {
+        host.keepalived_stop(ctx);
+    }
+    1
 }
 
 fn web_server(

@@ -240,6 +240,7 @@ impl Host {
         while let Some((socket, owner, event)) = self.tcp.events.pop_front() {
             match owner {
                 Owner::WebServer => self.web_server_event(ctx, socket, event),
+                Owner::Checker(_) => self.checker_tcp(ctx, socket, event),
                 Owner::App(slot) => {
                     let me = self.apps[slot].me;
                     self.with_program(slot, |program, host| {

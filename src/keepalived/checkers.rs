@@ -1,0 +1,807 @@
+//! keepalived's health checkers (`check_tcp.c`, `check_http.c`, `check_api.c`,
+//! `ipwrapper.c`; `reference/keepalived.md` §4-§5): real TCP connections and HTTP requests
+//! from the director to each real server, the retry rules of `tcp_epilog`, and the IPVS
+//! changes they cause — removal or weight 0 (`inhibit_on_failure`), re-adding, quorum and
+//! the sorry server.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
+
+use super::config::{
+    CheckKind, Method, Protocol as KaProtocol, RealServer, ServiceKey as KaKey, TunnelType,
+    VirtualServer, VirtualServerGroup,
+};
+use crate::lvs::admin::AdminError;
+use crate::lvs::ipvsadm::command::Command;
+use crate::lvs::service::{
+    DestConfig, Forward, Netmask, Protocol, ServiceConfig, ServiceKey, TunnelCsum, TunnelSpec,
+    TunnelType as LvsTunnel, flags,
+};
+use crate::sim::SimTime;
+use crate::stack::ctx::Ctx;
+use crate::stack::host::Host;
+use crate::stack::tcp::{Owner, SocketId, TcpEvent};
+
+/// One health check result as the JSON report's `checkers[]` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRecord {
+    pub t: SimTime,
+    /// `IP:PORT` of the real server.
+    pub rs: String,
+    /// `up`, `down`, or `failed` (a failure still inside the retries).
+    pub result: String,
+    /// What keepalived did to the IPVS table (`added`, `removed`, `weight 0`, `retry`, ...).
+    pub action: String,
+}
+
+/// One checker of one real server, and where it stands.
+#[derive(Debug, Clone)]
+struct CheckRun {
+    vs: usize,
+    rs: usize,
+    checker: usize,
+    up: bool,
+    has_run: bool,
+    retry_it: u32,
+    /// Identifies the attempt in progress (timeouts of older attempts are stale).
+    attempt: u64,
+    socket: Option<SocketId>,
+    response: Vec<u8>,
+}
+
+/// The checkers of a running daemon and the state of every virtual server they feed.
+#[derive(Debug, Clone, Default)]
+pub struct Checkers {
+    servers: Vec<VirtualServer>,
+    groups: Vec<VirtualServerGroup>,
+    runs: Vec<CheckRun>,
+    /// Per VS, per RS: all of its checkers are up.
+    alive: Vec<Vec<bool>>,
+    quorum_up: Vec<bool>,
+    sorry_active: Vec<bool>,
+    /// Bumped by a reload: timers of the previous checkers are stale.
+    generation: u64,
+}
+
+/// What a checker's timer is for; `generation` names the set of checkers it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckTimer {
+    /// Start the next attempt.
+    Start { generation: u64, run: usize },
+    /// The attempt `attempt` ran out of `connect_timeout`.
+    Timeout {
+        generation: u64,
+        run: usize,
+        attempt: u64,
+    },
+}
+
+fn proto_name(p: KaProtocol) -> &'static str {
+    match p {
+        KaProtocol::Tcp => "tcp",
+        KaProtocol::Udp => "udp",
+        KaProtocol::Sctp => "sctp",
+    }
+}
+
+impl Checkers {
+    pub fn new(servers: Vec<VirtualServer>, groups: Vec<VirtualServerGroup>) -> Checkers {
+        let mut runs = Vec::new();
+        for (vs, server) in servers.iter().enumerate() {
+            for (rs, real) in server.real_servers.iter().enumerate() {
+                for (checker, c) in real.checkers.iter().enumerate() {
+                    runs.push(CheckRun {
+                        vs,
+                        rs,
+                        checker,
+                        up: !(c.alpha || server.alpha),
+                        has_run: false,
+                        retry_it: c.retry,
+                        attempt: 0,
+                        socket: None,
+                        response: Vec::new(),
+                    });
+                }
+            }
+        }
+        let alive = servers
+            .iter()
+            .map(|s| vec![!s.alpha; s.real_servers.len()])
+            .collect();
+        Checkers {
+            quorum_up: vec![true; servers.len()],
+            sorry_active: vec![false; servers.len()],
+            servers,
+            groups,
+            runs,
+            alive,
+            generation: 0,
+        }
+    }
+
+    /// The checkers of a reloaded configuration: real servers that were already known keep
+    /// their state (and their checkers' verdicts), so a reload does not flap the table.
+    pub fn reloaded(
+        &self,
+        servers: Vec<VirtualServer>,
+        groups: Vec<VirtualServerGroup>,
+    ) -> Checkers {
+        let mut next = Checkers::new(servers, groups);
+        next.generation = self.generation + 1;
+        for run in &mut next.runs {
+            let key = next.servers[run.vs].key.clone();
+            let real = &next.servers[run.vs].real_servers[run.rs];
+            if let Some(old) = self.runs.iter().find(|o| {
+                let r = &self.servers[o.vs].real_servers[o.rs];
+                self.servers[o.vs].key == key && (r.addr, r.port) == (real.addr, real.port)
+            }) {
+                run.up = old.up;
+                run.has_run = old.has_run;
+                run.retry_it = old.retry_it;
+            }
+        }
+        for vs in 0..next.servers.len() {
+            for rs in 0..next.servers[vs].real_servers.len() {
+                next.alive[vs][rs] = next
+                    .runs
+                    .iter()
+                    .filter(|r| r.vs == vs && r.rs == rs)
+                    .all(|r| r.up);
+            }
+        }
+        next
+    }
+
+    /// The sockets of checks in progress (closed when the checkers are replaced).
+    fn open_sockets(&self) -> Vec<SocketId> {
+        self.runs.iter().filter_map(|r| r.socket).collect()
+    }
+
+    /// The run whose TCP socket this is.
+    fn run_of_socket(&self, socket: SocketId) -> Option<usize> {
+        self.runs.iter().position(|r| r.socket == Some(socket))
+    }
+
+    /// `[IP]:tcp:PORT` as keepalived names a server in its logs.
+    fn rs_name(&self, vs: usize, rs: usize) -> String {
+        let s = &self.servers[vs];
+        let r = &s.real_servers[rs];
+        format!("[{}]:{}:{}", r.addr, proto_name(s.protocol), r.port)
+    }
+
+    fn vs_name(&self, vs: usize) -> String {
+        let s = &self.servers[vs];
+        match &s.key {
+            KaKey::Addr(ip, port) => format!("[{ip}]:{}:{port}", proto_name(s.protocol)),
+            KaKey::Fwmark(mark) => format!("FWM {mark}"),
+            KaKey::Group(name) => format!("group {name}"),
+        }
+    }
+
+    /// The IPVS services a virtual server stands for (a group stands for several).
+    fn service_keys(&self, vs: usize) -> Vec<ServiceKey> {
+        let s = &self.servers[vs];
+        let proto = match s.protocol {
+            KaProtocol::Tcp => Protocol::Tcp,
+            KaProtocol::Udp => Protocol::Udp,
+            KaProtocol::Sctp => Protocol::Sctp,
+        };
+        let addr = |ip: Ipv4Addr, port: u16| ServiceKey::Addr {
+            proto,
+            addr: IpAddr::V4(ip),
+            port,
+        };
+        match &s.key {
+            KaKey::Addr(ip, port) => vec![addr(*ip, *port)],
+            KaKey::Fwmark(mark) => vec![ServiceKey::Fwmark {
+                mark: *mark,
+                ipv6: false,
+            }],
+            KaKey::Group(name) => self
+                .groups
+                .iter()
+                .filter(|g| &g.name == name)
+                .flat_map(|g| g.members.iter())
+                .flat_map(|m| match *m {
+                    super::config::GroupMember::Range(first, last, port) => (u32::from(first)
+                        ..=u32::from(last))
+                        .map(|a| addr(Ipv4Addr::from(a), port))
+                        .collect::<Vec<_>>(),
+                    super::config::GroupMember::Fwmark(mark) => {
+                        vec![ServiceKey::Fwmark { mark, ipv6: false }]
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    fn service_config(&self, vs: usize, key: ServiceKey) -> ServiceConfig {
+        let s = &self.servers[vs];
+        let mut bits = 0;
+        for flag in &s.sched_flags {
+            bits |= match flag.as_str() {
+                "sh-fallback" | "mh-fallback" | "flag-1" => flags::SCHED1,
+                "sh-port" | "mh-port" | "flag-2" => flags::SCHED2,
+                "flag-3" => flags::SCHED3,
+                _ => 0,
+            };
+        }
+        if s.ops {
+            bits |= flags::ONEPACKET;
+        }
+        if s.persistence_timeout.is_some() {
+            bits |= flags::PERSISTENT;
+        }
+        ServiceConfig {
+            key,
+            sched: s.scheduler.clone(),
+            flags: bits,
+            timeout: s.persistence_timeout.unwrap_or(0),
+            netmask: s
+                .persistence_granularity
+                .map_or(Netmask::host(false), |m| Netmask::V4(u32::from(m))),
+            pe: s.persistence_engine.clone(),
+        }
+    }
+}
+
+/// The IPVS destination for a real server with `weight`.
+fn dest_config(real: &RealServer, weight: u32) -> DestConfig {
+    let (fwd, tun) = match real.method {
+        Method::Nat => (Forward::Masq, TunnelSpec::default()),
+        Method::Dr => (Forward::Route, TunnelSpec::default()),
+        Method::Tun(t) => (Forward::Tunnel, tunnel_spec(t)),
+    };
+    DestConfig {
+        addr: IpAddr::V4(real.addr),
+        port: real.port,
+        fwd,
+        weight: weight.min(i32::MAX as u32) as i32,
+        u_threshold: real.upper_threshold,
+        l_threshold: real.lower_threshold,
+        tun,
+    }
+}
+
+fn tunnel_spec(t: TunnelType) -> TunnelSpec {
+    let csum = |on: bool| {
+        if on {
+            TunnelCsum::Csum
+        } else {
+            TunnelCsum::NoCsum
+        }
+    };
+    match t {
+        TunnelType::Ipip => TunnelSpec::default(),
+        TunnelType::Gue { port, csum: c } => TunnelSpec {
+            kind: LvsTunnel::Gue,
+            port,
+            csum: csum(c),
+        },
+        TunnelType::Gre { csum: c } => TunnelSpec {
+            kind: LvsTunnel::Gre,
+            port: 0,
+            csum: csum(c),
+        },
+    }
+}
+
+impl Host {
+    /// A line the healthcheckers child logs.
+    fn checker_say(&self, ctx: &mut Ctx, text: String) {
+        let pid = self.keepalived.pid() + 2;
+        ctx.output(format!("Keepalived_healthcheckers[{pid}]: {text}"));
+    }
+
+    fn checkers(&mut self) -> &mut Checkers {
+        self.keepalived.checkers_mut().expect("daemon running")
+    }
+
+    fn checkers_ref(&self) -> &Checkers {
+        self.keepalived.checkers().expect("daemon running")
+    }
+
+    /// An IPVS change keepalived makes, logged with its cause.
+    fn ka_ipvs(&mut self, ctx: &mut Ctx, command: Command, log: String) {
+        self.checker_say(ctx, log);
+        if let Err(e) = self.ipvs_execute(ctx, "keepalived", &command) {
+            let text = match e {
+                AdminError::Ipvsadm(e) => e.message,
+                AdminError::NotSimulated(why) => why,
+            };
+            self.checker_say(ctx, format!("IPVS: {text}"));
+        }
+    }
+
+    /// Start (§5): every virtual server added; its real servers too unless `alpha` (then
+    /// only `inhibit_on_failure` ones, with weight 0); first checks after a random warmup.
+    pub(crate) fn checkers_start(&mut self, ctx: &mut Ctx) {
+        let count = self.checkers_ref().servers.len();
+        for vs in 0..count {
+            for key in self.checkers_ref().service_keys(vs) {
+                let config = self.checkers_ref().service_config(vs, key);
+                let name = self.checkers_ref().vs_name(vs);
+                let command = if self.ipvs.find_service_by_key(&key).is_some() {
+                    Command::EditService(config)
+                } else {
+                    Command::AddService(config)
+                };
+                self.ka_ipvs(ctx, command, format!("Adding VS {name}"));
+            }
+            let reals = self.checkers_ref().servers[vs].real_servers.len();
+            for rs in 0..reals {
+                let real = self.checkers_ref().servers[vs].real_servers[rs].clone();
+                if self.checkers_ref().alive[vs][rs] {
+                    self.set_dest(ctx, vs, rs, Some(real.weight), "start");
+                } else if real.inhibit_on_failure {
+                    self.set_dest(
+                        ctx,
+                        vs,
+                        rs,
+                        Some(0),
+                        "alpha: down until its first good check",
+                    );
+                }
+            }
+            self.update_quorum(ctx, vs);
+        }
+        for run in 0..self.checkers_ref().runs.len() {
+            let warmup = self.checker_conf(run).warmup_us;
+            let delay = self.rng.range_inclusive(0, warmup);
+            let generation = self.checkers_ref().generation;
+            self.arm_check(ctx, delay, CheckTimer::Start { generation, run });
+        }
+    }
+
+    fn checker_conf(&self, run: usize) -> &super::config::Checker {
+        let c = self.checkers_ref();
+        let r = &c.runs[run];
+        &c.servers[r.vs].real_servers[r.rs].checkers[r.checker]
+    }
+
+    fn arm_check(&mut self, ctx: &mut Ctx, delay_us: u64, timer: CheckTimer) {
+        self.keepalived.arm_checker(ctx, delay_us, timer);
+    }
+
+    /// Adds (`Some(weight)`, edits if present) or removes (`None`) a real server in every
+    /// service of the virtual server.
+    fn set_dest(&mut self, ctx: &mut Ctx, vs: usize, rs: usize, weight: Option<u32>, why: &str) {
+        let real = self.checkers_ref().servers[vs].real_servers[rs].clone();
+        let rs_name = self.checkers_ref().rs_name(vs, rs);
+        let vs_name = self.checkers_ref().vs_name(vs);
+        for service in self.checkers_ref().service_keys(vs) {
+            let present = self
+                .ipvs
+                .has_dest(&service, IpAddr::V4(real.addr), real.port);
+            let command = match (weight, present) {
+                (Some(w), false) => Command::AddDest {
+                    service,
+                    dest: dest_config(&real, w),
+                },
+                (Some(w), true) => Command::EditDest {
+                    service,
+                    dest: dest_config(&real, w),
+                },
+                (None, true) => Command::DeleteDest {
+                    service,
+                    addr: IpAddr::V4(real.addr),
+                    port: real.port,
+                },
+                (None, false) => continue,
+            };
+            let log = dest_log(&command, &rs_name, &vs_name, why);
+            self.ka_ipvs(ctx, command, log);
+        }
+    }
+
+    /// A checker's timer fired.
+    pub(crate) fn checker_timer(&mut self, ctx: &mut Ctx, timer: CheckTimer) {
+        let current = self.checkers_ref().generation;
+        match timer {
+            CheckTimer::Start { generation, run } if generation == current => {
+                self.start_check(ctx, run)
+            }
+            CheckTimer::Timeout {
+                generation,
+                run,
+                attempt,
+            } if generation == current => {
+                let current = &self.checkers_ref().runs[run];
+                if current.attempt == attempt && current.socket.is_some() {
+                    let socket = self.checkers().runs[run].socket.take().expect("checked");
+                    self.tcp_close(ctx, socket);
+                    self.check_done(ctx, run, Err("timeout".into()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// One attempt: a TCP connection to connect_ip:connect_port (from `bindto`).
+    fn start_check(&mut self, ctx: &mut Ctx, run: usize) {
+        let c = self.checker_conf(run).clone();
+        if let CheckKind::Misc { path, .. } = &c.kind {
+            self.checker_say(ctx, format!("MISC_CHECK `{path}` is not simulated: lvsim runs no external scripts; the checker keeps its state"));
+            return;
+        }
+        let remote = SocketAddrV4::new(c.connect_ip, c.connect_port);
+        let attempt = {
+            let r = &mut self.checkers().runs[run];
+            r.attempt += 1;
+            r.response.clear();
+            r.attempt
+        };
+        match self.tcp_connect(ctx, Owner::Checker(run), remote, c.bindto) {
+            Ok(socket) => {
+                self.checkers().runs[run].socket = Some(socket);
+                let generation = self.checkers_ref().generation;
+                let timeout = CheckTimer::Timeout {
+                    generation,
+                    run,
+                    attempt,
+                };
+                self.arm_check(ctx, c.connect_timeout_us, timeout);
+            }
+            Err(failure) => self.check_done(ctx, run, Err(failure.errno_text().into())),
+        }
+    }
+
+    /// What the checker's connection reports.
+    pub(crate) fn checker_tcp(&mut self, ctx: &mut Ctx, socket: SocketId, event: TcpEvent) {
+        let Some(run) = self
+            .keepalived
+            .checkers()
+            .and_then(|c| c.run_of_socket(socket))
+        else {
+            return;
+        };
+        let kind = self.checker_conf(run).kind.clone();
+        match (event, &kind) {
+            (TcpEvent::Connected, CheckKind::Tcp) => {
+                self.checkers().runs[run].socket = None;
+                self.tcp_close(ctx, socket);
+                self.check_done(ctx, run, Ok(()));
+            }
+            (TcpEvent::Connected, CheckKind::Http { urls, .. }) => {
+                let c = self.checker_conf(run);
+                let host = urls
+                    .first()
+                    .and_then(|u| u.virtualhost.clone())
+                    .unwrap_or_else(|| format!("{}:{}", c.connect_ip, c.connect_port));
+                let path = urls.first().map_or("/".to_owned(), |u| u.path.clone());
+                let request = format!(
+                    "GET {path} HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: {host}\r\n\r\n"
+                );
+                self.tcp_write(ctx, socket, request.as_bytes());
+            }
+            (TcpEvent::Data(bytes), _) => self.checkers().runs[run].response.extend(bytes),
+            (TcpEvent::PeerClosed, CheckKind::Http { urls, .. }) => {
+                self.checkers().runs[run].socket = None;
+                self.tcp_close(ctx, socket);
+                let response = std::mem::take(&mut self.checkers().runs[run].response);
+                let verdict = http_verdict(&response, urls.first());
+                self.check_done(ctx, run, verdict);
+            }
+            (TcpEvent::Error(errno), _) => {
+                self.checkers().runs[run].socket = None;
+                self.check_done(ctx, run, Err(errno.to_owned()));
+            }
+            _ => {}
+        }
+    }
+
+    /// `tcp_epilog` / `http_epilog`: act on one attempt's result and schedule the next.
+    fn check_done(&mut self, ctx: &mut Ctx, run: usize, result: Result<(), String>) {
+        let c = self.checker_conf(run).clone();
+        let (vs, rs) = {
+            let r = &self.checkers_ref().runs[run];
+            (r.vs, r.rs)
+        };
+        let rs_name = self.checkers_ref().rs_name(vs, rs);
+        let kind = match c.kind {
+            CheckKind::Tcp => "TCP_CHECK",
+            CheckKind::Http { ssl: true, .. } => "SSL_GET",
+            CheckKind::Http { .. } => "HTTP_GET",
+            CheckKind::Misc { .. } => "MISC_CHECK",
+        };
+        let r = self.checkers_ref().runs[run].clone();
+        let mut delay = c.delay_loop_us;
+        let success = result.is_ok();
+        if success || ((r.up || !r.has_run) && r.retry_it >= c.retry) {
+            self.checkers().runs[run].retry_it = 0;
+            if success && (!r.up || !r.has_run) {
+                self.checker_say(ctx, format!("{kind} on service {rs_name} success."));
+                self.checker_state(ctx, run, true);
+            } else if !success && (r.up || !r.has_run) {
+                let retries = if c.retry > 0 && r.has_run {
+                    format!(" after {} retries", c.retry)
+                } else {
+                    String::new()
+                };
+                let why = result.clone().err().unwrap_or_default();
+                self.checker_say(
+                    ctx,
+                    format!("{kind} on service {rs_name} failed{retries} ({why})."),
+                );
+                self.checker_state(ctx, run, false);
+            }
+        } else if r.up {
+            delay = c.delay_before_retry_us;
+            self.checkers().runs[run].retry_it += 1;
+            let why = result.clone().err().unwrap_or_default();
+            self.record_check(
+                ctx,
+                vs,
+                rs,
+                "failed",
+                format!(
+                    "retry {}/{} in {} s ({why})",
+                    r.retry_it + 1,
+                    c.retry,
+                    delay as f64 / 1e6
+                ),
+            );
+        }
+        self.checkers().runs[run].has_run = true;
+        let generation = self.checkers_ref().generation;
+        self.arm_check(ctx, delay, CheckTimer::Start { generation, run });
+    }
+
+    fn record_check(&mut self, ctx: &mut Ctx, vs: usize, rs: usize, result: &str, action: String) {
+        let real = &self.checkers_ref().servers[vs].real_servers[rs];
+        let rs = format!("{}:{}", real.addr, real.port);
+        self.keepalived.check_records.push(CheckRecord {
+            t: ctx.now,
+            rs,
+            result: result.to_owned(),
+            action,
+        });
+    }
+
+    /// `update_svr_checker_state`: a real server is alive when all its checkers are up.
+    fn checker_state(&mut self, ctx: &mut Ctx, run: usize, up: bool) {
+        let (vs, rs) = {
+            let r = &mut self.checkers().runs[run];
+            r.up = up;
+            (r.vs, r.rs)
+        };
+        let alive = self
+            .checkers_ref()
+            .runs
+            .iter()
+            .filter(|r| r.vs == vs && r.rs == rs)
+            .all(|r| r.up);
+        if alive == self.checkers_ref().alive[vs][rs] {
+            return;
+        }
+        self.checkers().alive[vs][rs] = alive;
+        let action = self.apply_rs_state(ctx, vs, rs, alive);
+        self.record_check(ctx, vs, rs, if alive { "up" } else { "down" }, action);
+        self.update_quorum(ctx, vs);
+    }
+
+    /// §5 "RS check fails / RS recovers": the table changes unless the sorry server stands
+    /// in for the whole virtual server (then only the state is recorded).
+    fn apply_rs_state(&mut self, ctx: &mut Ctx, vs: usize, rs: usize, alive: bool) -> String {
+        if self.checkers_ref().sorry_active[vs] {
+            return "none (sorry server active)".into();
+        }
+        let real = self.checkers_ref().servers[vs].real_servers[rs].clone();
+        match (alive, real.inhibit_on_failure) {
+            (true, _) => {
+                self.set_dest(ctx, vs, rs, Some(real.weight), "check succeeded");
+                format!("added (weight {})", real.weight)
+            }
+            (false, true) => {
+                self.set_dest(
+                    ctx,
+                    vs,
+                    rs,
+                    Some(0),
+                    "check failed; inhibit_on_failure keeps it with weight 0",
+                );
+                "weight 0".into()
+            }
+            (false, false) => {
+                self.set_dest(ctx, vs, rs, None, "check failed");
+                "removed".into()
+            }
+        }
+    }
+
+    /// Quorum: Σ weights of alive real servers against `quorum ± hysteresis`; losing it
+    /// brings the sorry server in, regaining it takes it out (§5).
+    fn update_quorum(&mut self, ctx: &mut Ctx, vs: usize) {
+        let s = &self.checkers_ref().servers[vs];
+        let weight: u64 = s
+            .real_servers
+            .iter()
+            .zip(&self.checkers_ref().alive[vs])
+            .filter(|(_, alive)| **alive)
+            .map(|(r, _)| r.weight as u64)
+            .sum();
+        let (quorum, hysteresis) = (s.quorum as u64, s.hysteresis as u64);
+        let was_up = self.checkers_ref().quorum_up[vs];
+        let now_up = if was_up {
+            !(weight == 0 || weight + hysteresis < quorum)
+        } else {
+            weight > 0 && weight >= quorum + hysteresis
+        };
+        if was_up == now_up {
+            return;
+        }
+        self.checkers().quorum_up[vs] = now_up;
+        let name = self.checkers_ref().vs_name(vs);
+        let word = if now_up { "Gained" } else { "Lost" };
+        self.checker_say(
+            ctx,
+            format!(
+                "{word} quorum {quorum}-{hysteresis}={} for VS {name}",
+                quorum.saturating_sub(hysteresis)
+            ),
+        );
+        if self.checkers_ref().servers[vs].sorry_server.is_some() {
+            self.switch_sorry_server(ctx, vs, !now_up);
+        }
+    }
+
+    /// Brings the sorry server in (every alive RS out) or out (alive RSs back in).
+    fn switch_sorry_server(&mut self, ctx: &mut Ctx, vs: usize, active: bool) {
+        let s = self.checkers_ref().servers[vs].clone();
+        let (addr, port) = s.sorry_server.expect("checked");
+        let sorry = RealServer {
+            addr,
+            port,
+            line: s.line,
+            weight: 1,
+            method: s.sorry_server_method.unwrap_or(s.method),
+            inhibit_on_failure: s.sorry_server_inhibit,
+            alpha: false,
+            notify_up: None,
+            notify_down: None,
+            upper_threshold: 0,
+            lower_threshold: 0,
+            checkers: Vec::new(),
+        };
+        for rs in 0..s.real_servers.len() {
+            if self.checkers_ref().alive[vs][rs] {
+                self.checkers().sorry_active[vs] = false;
+                if active {
+                    let inhibit = s.real_servers[rs].inhibit_on_failure;
+                    let weight = inhibit.then_some(0);
+                    self.set_dest(
+                        ctx,
+                        vs,
+                        rs,
+                        weight,
+                        "quorum lost: the sorry server takes over",
+                    );
+                } else {
+                    self.set_dest(
+                        ctx,
+                        vs,
+                        rs,
+                        Some(s.real_servers[rs].weight),
+                        "quorum regained",
+                    );
+                }
+            }
+        }
+        self.checkers().sorry_active[vs] = active;
+        let vs_name = self.checkers_ref().vs_name(vs);
+        let weight = match (active, s.sorry_server_inhibit) {
+            (true, _) => Some(1),
+            (false, true) => Some(0),
+            (false, false) => None,
+        };
+        for service in self.checkers_ref().service_keys(vs) {
+            let present = self.ipvs.has_dest(&service, IpAddr::V4(addr), port);
+            let command = match (weight, present) {
+                (Some(w), false) => Command::AddDest {
+                    service,
+                    dest: dest_config(&sorry, w),
+                },
+                (Some(w), true) => Command::EditDest {
+                    service,
+                    dest: dest_config(&sorry, w),
+                },
+                (None, true) => Command::DeleteDest {
+                    service,
+                    addr: IpAddr::V4(addr),
+                    port,
+                },
+                (None, false) => continue,
+            };
+            let why = if active {
+                "quorum lost"
+            } else {
+                "quorum regained"
+            };
+            let log = dest_log(
+                &command,
+                &format!("sorry server [{addr}]:{port}"),
+                &vs_name,
+                why,
+            );
+            self.ka_ipvs(ctx, command, log);
+        }
+    }
+
+    /// A reload: services no longer configured are removed, then the new checkers start
+    /// like a fresh daemon's (existing entries are edited in place, known servers keep their
+    /// state).
+    pub(crate) fn checkers_reload(&mut self, ctx: &mut Ctx, next: Checkers) {
+        for socket in self.checkers_ref().open_sockets() {
+            self.tcp_close(ctx, socket);
+        }
+        let old = std::mem::replace(self.checkers(), next);
+        let kept: Vec<ServiceKey> = (0..self.checkers_ref().servers.len())
+            .flat_map(|vs| self.checkers_ref().service_keys(vs))
+            .collect();
+        for vs in 0..old.servers.len() {
+            for key in old.service_keys(vs) {
+                if !kept.contains(&key) {
+                    let name = old.vs_name(vs);
+                    self.ka_ipvs(
+                        ctx,
+                        Command::DeleteService(key),
+                        format!("Removing VS {name} (no longer configured)"),
+                    );
+                }
+            }
+        }
+        self.checkers_start(ctx);
+    }
+
+    /// SIGTERM (§5 "Shutdown"): every real server removed, then every virtual server.
+    pub(crate) fn checkers_stop(&mut self, ctx: &mut Ctx) {
+        let count = self.checkers_ref().servers.len();
+        for vs in 0..count {
+            for rs in 0..self.checkers_ref().servers[vs].real_servers.len() {
+                self.set_dest(ctx, vs, rs, None, "shutdown");
+            }
+            for key in self.checkers_ref().service_keys(vs) {
+                let name = self.checkers_ref().vs_name(vs);
+                self.ka_ipvs(
+                    ctx,
+                    Command::DeleteService(key),
+                    format!("Removing VS {name}"),
+                );
+            }
+        }
+    }
+}
+
+/// keepalived's log line for a destination change, with its cause.
+fn dest_log(command: &Command, rs: &str, vs: &str, why: &str) -> String {
+    match command {
+        Command::AddDest { dest, .. } => {
+            format!(
+                "Adding service {rs} to VS {vs} (weight {}; {why})",
+                dest.weight
+            )
+        }
+        Command::EditDest { dest, .. } => {
+            format!(
+                "Setting weight {} for service {rs} of VS {vs} ({why})",
+                dest.weight
+            )
+        }
+        _ => format!("Removing service {rs} from VS {vs} ({why})"),
+    }
+}
+
+/// HTTP_GET's verdict on a whole response: the status code must be in the url's set.
+fn http_verdict(response: &[u8], url: Option<&super::config::Url>) -> Result<(), String> {
+    let text = String::from_utf8_lossy(response);
+    let status: u16 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or("no HTTP response")?;
+    let accepted = url.map_or(vec![(200, 299)], |u| u.status_codes.clone());
+    if accepted.iter().any(|&(lo, hi)| (lo..=hi).contains(&status)) {
+        Ok(())
+    } else {
+        Err(format!("HTTP status code error {status}"))
+    }
+}
