@@ -212,14 +212,19 @@ pub fn check(scenarios: &[String]) -> i32 {
     })
 }
 
-/// `lvsim lint`: static diagnosis of each lab's configuration.
+/// `lvsim lint`: static diagnosis of each lab's configuration, then keepalived's messages
+/// about each host's keepalived.conf (already naming the scenario file).
 pub fn lint(scenarios: &[String]) -> i32 {
     for_each_scenario(scenarios, |scenario| {
         let findings = crate::lint::lint(scenario)?;
         for f in &findings {
             println!("{}: {f}", scenario.source.name);
         }
-        Ok(findings.is_empty())
+        let keepalived = crate::lint::keepalived(scenario);
+        for message in &keepalived {
+            println!("{message}");
+        }
+        Ok(findings.is_empty() && keepalived.is_empty())
     })
 }
 

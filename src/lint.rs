@@ -1,10 +1,12 @@
 //! `lvsim lint`: the configuration a lab's setup scripts produce, checked without running:
 //! a VIP on `lo` that the host will still answer ARP for, sysctls set where they have no
-//! effect, prefixes on `lo` that make whole subnets local, duplicate addresses on a LAN.
+//! effect, prefixes on `lo` that make whole subnets local, duplicate addresses on a LAN;
+//! and each host's keepalived.conf with keepalived's own diagnostics.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use crate::keepalived::config;
 use crate::scenario::Scenario;
 use crate::scenario::run;
 use crate::scenario::source::Diagnostic;
@@ -24,6 +26,18 @@ pub fn lint(scenario: &Scenario) -> Result<Vec<String>, Diagnostic> {
     }
     findings.extend(duplicate_addresses(&world.hosts));
     Ok(findings)
+}
+
+/// What `keepalived --config-test` would say about each host's keepalived.conf, in its
+/// `(SCENARIO.toml:host.NAME.keepalived: Line N) MESSAGE` form.
+pub fn keepalived(scenario: &Scenario) -> Vec<String> {
+    let texts = scenario.hosts.iter().filter_map(|h| h.keepalived.as_ref());
+    texts
+        .flat_map(|k| {
+            let diagnostics = config::parse(&k.text).diagnostics;
+            diagnostics.into_iter().map(|d| d.render(&k.file))
+        })
+        .collect()
 }
 
 fn ethernet_devices(host: &Host) -> impl Iterator<Item = usize> + '_ {

@@ -2,7 +2,7 @@
 //! test"): every config in `tests/keepalived/valid/` and every keepalived text of the shipped
 //! scenarios is clean for lvsim and for `keepalived --config-test` (exit 0); every config in
 //! `tests/keepalived/errors/` gives lvsim exactly the messages recorded from keepalived 2.2.7
-//! in its `.expected` file, and the real daemon still prints them and exits 5.
+//! in its `.expected` file, and the real daemon still prints them and exits 5 (6 for script security).
 //!
 //! The tests that run the daemon fail (not skip) when it is missing; `.ci/run` installs it.
 
@@ -11,7 +11,10 @@ use std::process::Command;
 
 use lvsim::keepalived::config::{ConfigDiagnostic, parse};
 
+/// `keepalived --config-test` exits 5 on a config error, 6 when scripts would run without
+/// `enable_script_security` (which wins when both are present).
 const KEEPALIVED_CONFIG_ERROR: i32 = 5;
+const KEEPALIVED_SCRIPT_SECURITY: i32 = 6;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keepalived")
@@ -99,7 +102,8 @@ fn keepalived() -> PathBuf {
 }
 
 /// `keepalived --config-test -f FILE` run in `dir`: exit code and stderr lines, each message
-/// once (every keepalived process prints it) and without the parent's `(Line N)` copies.
+/// once (every keepalived process prints it). The parent process, which alone reports on
+/// global_defs, names lines `(Line N)`: those get the file name the others use.
 fn config_test(dir: &Path, file: &str) -> (i32, Vec<String>) {
     let output = Command::new(keepalived())
         .current_dir(dir)
@@ -108,8 +112,12 @@ fn config_test(dir: &Path, file: &str) -> (i32, Vec<String>) {
         .expect("keepalived runs");
     let mut lines: Vec<String> = Vec::new();
     for line in String::from_utf8_lossy(&output.stderr).lines() {
-        if !line.starts_with("(Line ") && !lines.iter().any(|l| l == line) {
-            lines.push(line.to_string());
+        let line = match line.strip_prefix("(Line ") {
+            Some(rest) => format!("({file}: Line {rest}"),
+            None => line.to_string(),
+        };
+        if !lines.contains(&line) {
+            lines.push(line);
         }
     }
     (output.status.code().unwrap_or(-1), lines)
@@ -127,12 +135,15 @@ fn keepalived_config_test_accepts_the_valid_configs() {
 fn keepalived_config_test_rejects_each_error_class_with_the_recorded_messages() {
     for config in configs("errors") {
         let (exit, lines) = config_test(&fixtures(), &config);
-        assert_eq!(exit, KEEPALIVED_CONFIG_ERROR, "{config}: {lines:?}");
-        assert_eq!(
-            sorted(lines),
-            sorted(expected_messages(&config)),
-            "{config}"
-        );
+        let expected = expected_messages(&config);
+        let security = expected.iter().any(|l| l.starts_with("SECURITY VIOLATION"));
+        let expected_exit = if security {
+            KEEPALIVED_SCRIPT_SECURITY
+        } else {
+            KEEPALIVED_CONFIG_ERROR
+        };
+        assert_eq!(exit, expected_exit, "{config}: {lines:?}");
+        assert_eq!(sorted(lines), sorted(expected), "{config}");
     }
 }
 
@@ -175,4 +186,50 @@ fn every_shipped_keepalived_config_is_clean_for_lvsim_and_for_keepalived() {
     }
     // The daemon must be there even while no scenario ships a keepalived config yet.
     keepalived();
+}
+
+// ----- lvsim lint -----
+
+fn lint(dir: &Path, lab: &str) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_lvsim"))
+        .current_dir(dir)
+        .args(["lint", lab])
+        .output()
+        .expect("lvsim runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output.status.code().unwrap_or(-1), stdout)
+}
+
+/// Two directors on a LAN; `d1` gets `d1_conf`, `d2` the §8 example.
+fn two_directors(d1_conf: &str) -> String {
+    let s8 = std::fs::read_to_string(fixtures().join("valid/reference-s8.conf")).unwrap();
+    format!(
+        "title = \"keepalived lint\"\n[lan.lan0]\n\
+         [host.d1]\nnic.eth0 = {{ lan = \"lan0\", addr = \"192.168.188.108/24\" }}\nkeepalived = \"\"\"\n{d1_conf}\"\"\"\n\
+         [host.d2]\nnic.eth0 = {{ lan = \"lan0\", addr = \"192.168.188.109/24\" }}\nkeepalived = \"\"\"\n{s8}\"\"\"\n"
+    )
+}
+
+#[test]
+fn lint_prints_keepalived_diagnostics_in_its_form_with_lines_counted_inside_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = std::fs::read_to_string(fixtures().join("errors/lb_algo_wrrr.conf")).unwrap();
+    std::fs::write(dir.path().join("lab.toml"), two_directors(&bad)).unwrap();
+    let (exit, stdout) = lint(dir.path(), "lab.toml");
+    assert_eq!(exit, 1, "{stdout}");
+    assert_eq!(
+        stdout,
+        "(lab.toml:host.d1.keepalived: Line 20) Invalid lvs_scheduler 'wrrr' - ignoring\n\
+         (lab.toml:host.d1.keepalived) Virtual server [192.168.188.120]:tcp:80: no scheduler set, setting default 'wlc'\n"
+    );
+}
+
+#[test]
+fn lint_exits_0_for_clean_keepalived_configs_and_2_for_an_unreadable_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let s8 = std::fs::read_to_string(fixtures().join("valid/reference-s8.conf")).unwrap();
+    std::fs::write(dir.path().join("clean.toml"), two_directors(&s8)).unwrap();
+    assert_eq!(lint(dir.path(), "clean.toml"), (0, String::new()));
+    std::fs::write(dir.path().join("broken.toml"), "[host.d1\n").unwrap();
+    assert_eq!(lint(dir.path(), "broken.toml").0, 2);
 }

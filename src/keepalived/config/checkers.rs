@@ -224,6 +224,22 @@ pub(super) static TCP_CHECK: Block = Block {
     close: None,
 };
 
+/// At its `}`, keepalived drops an HTTP checker without urls and a MISC checker without a
+/// path (reported on that line).
+fn close_checker(p: &mut Parser) {
+    let message = match &checker(p).kind {
+        CheckKind::Http { urls, .. } if urls.is_empty() => {
+            "HTTP/SSL_GET checker has no urls specified - ignoring"
+        }
+        CheckKind::Misc { path, .. } if path.is_empty() => {
+            "No script path has been specified for MISC_CHECKER - skipping"
+        }
+        _ => return,
+    };
+    real(p).checkers.pop();
+    p.report(message);
+}
+
 pub(super) static HTTP_GET: Block = Block {
     keywords: &[
         &COMMON,
@@ -239,7 +255,7 @@ pub(super) static HTTP_GET: Block = Block {
             Keyword::ignored("fast_recovery"),
         ],
     ],
-    close: None,
+    close: Some(close_checker),
 };
 
 pub(super) static MISC_CHECK: Block = Block {
@@ -267,7 +283,7 @@ pub(super) static MISC_CHECK: Block = Block {
             Keyword::ignored("user"),
         ],
     ],
-    close: None,
+    close: Some(close_checker),
 };
 
 // ----- url { ... } of HTTP_GET / SSL_GET -----
@@ -348,22 +364,16 @@ fn status_range(word: &str) -> Option<(u16, u16)> {
 
 impl CheckerDraft {
     /// The checker with every timing resolved (`inherited`: the real server's timings over
-    /// the virtual server's, delay_loop always set), or None when keepalived drops it.
-    pub(super) fn finish(
-        self,
-        p: &mut Parser,
-        real: &RealServer,
-        inherited: &CheckTimings,
-    ) -> Option<Checker> {
-        let kind = self.kind_checked(p)?;
+    /// the virtual server's, delay_loop always set).
+    pub(super) fn finish(self, real: &RealServer, inherited: &CheckTimings) -> Checker {
         let t = self.timings.or(inherited);
-        let (retry, delay_before_retry_us) = match &kind {
+        let (retry, delay_before_retry_us) = match &self.kind {
             CheckKind::Tcp => (1, SECOND_US),
             CheckKind::Http { .. } => (1, 3 * SECOND_US),
             CheckKind::Misc { .. } => (0, SECOND_US),
         };
         let delay_loop_us = t.delay_loop_us.unwrap_or(60 * SECOND_US);
-        let kind = match kind {
+        let kind = match self.kind {
             CheckKind::Misc { path, dynamic, .. } => CheckKind::Misc {
                 path,
                 dynamic,
@@ -371,7 +381,7 @@ impl CheckerDraft {
             },
             other => other,
         };
-        Some(Checker {
+        Checker {
             kind,
             line: self.line,
             connect_ip: self.connect_ip.unwrap_or(real.addr),
@@ -383,21 +393,6 @@ impl CheckerDraft {
             delay_loop_us,
             warmup_us: t.warmup_us.unwrap_or(delay_loop_us),
             alpha: self.alpha,
-        })
-    }
-
-    /// keepalived drops an HTTP checker without urls and a MISC checker without a path.
-    fn kind_checked(&self, p: &mut Parser) -> Option<CheckKind> {
-        match &self.kind {
-            CheckKind::Http { urls, .. } if urls.is_empty() => {
-                p.report_file("HTTP/SSL_GET checker has no urls specified - ignoring");
-                None
-            }
-            CheckKind::Misc { path, .. } if path.is_empty() => {
-                p.report_file("No script path has been specified for MISC_CHECKER - skipping");
-                None
-            }
-            kind => Some(kind.clone()),
         }
     }
 }

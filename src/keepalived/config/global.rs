@@ -25,41 +25,38 @@ pub(super) static GLOBAL_DEFS: Block = Block {
                 match Parser::ipv4(addr).filter(|a| a.is_multicast()) {
                     Some(a) => p.draft.global.mcast_group4 = a,
                     None => p.report(format!(
-                        "vrrp_mcast_group4 '{addr}' is not a valid IPv4 multicast address - ignoring"
+                        "vrrp_mcast_group4 [{addr}] is not multicast. Skipping"
                     )),
                 }
             }
         }),
         Keyword::new("vrrp_garp_master_delay", |p, w| {
-            if let Some(us) = garp_seconds(p, w, "vrrp_garp_master_delay '{}' invalid - ignoring") {
+            if let Some(us) = garp_seconds(p, w, "") {
                 p.draft.global.garp.master_delay_us = us;
             }
         }),
         Keyword::new("vrrp_garp_master_repeat", |p, w| {
-            if let Some(n) = garp_repeat(p, w, "vrrp_garp_master_repeat") {
+            if let Some(n) = garp_repeat(p, w, "") {
                 p.draft.global.garp.master_repeat = n;
             }
         }),
         Keyword::new("vrrp_garp_master_refresh", |p, w| {
-            if let Some(us) = garp_seconds(p, w, "Invalid vrrp_garp_master_refresh '{}' - ignoring")
-            {
+            if let Some(us) = garp_seconds(p, w, "") {
                 p.draft.global.garp.master_refresh_us = us;
             }
         }),
         Keyword::new("vrrp_garp_master_refresh_repeat", |p, w| {
-            if let Some(n) = garp_repeat(p, w, "vrrp_garp_master_refresh_repeat") {
+            if let Some(n) = garp_repeat(p, w, "") {
                 p.draft.global.garp.master_refresh_repeat = n;
             }
         }),
         Keyword::new("vrrp_garp_lower_prio_delay", |p, w| {
-            if let Some(us) =
-                garp_seconds(p, w, "vrrp_garp_lower_prio_delay '{}' invalid - ignoring")
-            {
+            if let Some(us) = garp_seconds(p, w, "") {
                 p.draft.global.garp.lower_prio_delay_us = us;
             }
         }),
         Keyword::new("vrrp_garp_lower_prio_repeat", |p, w| {
-            if let Some(n) = garp_repeat(p, w, "vrrp_garp_lower_prio_repeat") {
+            if let Some(n) = garp_repeat(p, w, "") {
                 p.draft.global.garp.lower_prio_repeat = n;
             }
         }),
@@ -128,33 +125,42 @@ pub(super) static GLOBAL_DEFS: Block = Block {
     close: None,
 };
 
-/// `KEYWORD S`: whole seconds, as µs; `invalid` is the message with `{}` for the word.
-fn garp_seconds(p: &mut Parser, words: &[String], invalid: &str) -> Option<u64> {
+/// `KEYWORD S` of a GARP delay or refresh: whole seconds, as µs. `prefix` is "" in
+/// global_defs and "(INSTANCE): " in a vrrp_instance, as keepalived words it.
+pub(super) fn garp_seconds(p: &mut Parser, words: &[String], prefix: &str) -> Option<u64> {
     let word = p.arg(words, 1)?;
-    match word.parse::<u32>() {
-        Ok(s) if s <= GARP_DELAY_MAX_S => Some(u64::from(s) * SECOND_US),
-        _ => {
-            p.report(invalid.replace("{}", word));
+    let keyword = &words[0];
+    match p.unsigned(word, 0, GARP_DELAY_MAX_S) {
+        Some(s) => Some(u64::from(s) * SECOND_US),
+        None if keyword.ends_with("refresh") => {
+            p.report(format!("{prefix}Invalid {keyword} '{word}' - ignoring"));
+            None
+        }
+        None => {
+            p.report(format!("{prefix}{keyword} '{word}' invalid - ignoring"));
             None
         }
     }
 }
 
-/// `KEYWORD N` for a GARP repeat count: 0 is raised to 1 with keepalived's warning.
-fn garp_repeat(p: &mut Parser, words: &[String], name: &str) -> Option<u32> {
+/// `KEYWORD N` of a GARP repeat count: 0 is raised to 1 with keepalived's warning.
+pub(super) fn garp_repeat(p: &mut Parser, words: &[String], prefix: &str) -> Option<u32> {
     let word = p.arg(words, 1)?;
-    match word.parse::<u32>() {
-        Ok(0) => {
-            p.report(format!("{name} must be greater than 0, setting to 1"));
+    let keyword = &words[0];
+    match p.unsigned(word, 0, u32::MAX) {
+        Some(0) => {
+            p.report(format!(
+                "{prefix}{keyword} must be greater than 0, setting to 1"
+            ));
             Some(1)
         }
-        Ok(n) => Some(n),
-        Err(_) if name == "vrrp_garp_lower_prio_repeat" => {
-            p.report(format!("Invalid {name} '{word}'"));
+        Some(n) => Some(n),
+        None if keyword == "vrrp_garp_lower_prio_repeat" => {
+            p.report(format!("Invalid {keyword} '{word}'"));
             None
         }
-        Err(_) => {
-            p.report(format!("{name} '{word}' invalid - ignoring"));
+        None => {
+            p.report(format!("{prefix}{keyword} '{word}' invalid - ignoring"));
             None
         }
     }

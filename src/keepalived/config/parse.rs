@@ -358,7 +358,7 @@ impl Parser {
         let value = value.and_then(|v| {
             u32::try_from(v).map_err(|_| format!("number '{word}' outside unsigned integer range"))
         });
-        self.in_range(value, min, max, word)
+        self.in_range(value, (min, max), word, u32::to_string)
     }
 
     /// read_int(): a signed decimal in [min, max].
@@ -366,19 +366,22 @@ impl Parser {
         let value = parse_integer(word, word).and_then(|v| {
             i32::try_from(v).map_err(|_| format!("number '{word}' outside integer range"))
         });
-        self.in_range(value, min, max, word)
+        self.in_range(value, (min, max), word, i32::to_string)
     }
 
-    fn in_range<T: PartialOrd + std::fmt::Display>(
+    /// The value when read and within the bounds; otherwise keepalived's message (`show`
+    /// prints a bound as keepalived does).
+    fn in_range<T: PartialOrd + Copy>(
         &mut self,
         value: Result<T, String>,
-        min: T,
-        max: T,
+        (min, max): (T, T),
         word: &str,
+        show: impl Fn(&T) -> String,
     ) -> Option<T> {
         match value {
             Ok(v) if v >= min && v <= max => Some(v),
             Ok(_) => {
+                let (min, max) = (show(&min), show(&max));
                 self.report(format!("number '{word}' outside range [{min}, {max}]"));
                 None
             }
@@ -397,21 +400,7 @@ impl Parser {
         } else {
             parse_decimal_us(text, word)
         };
-        match us {
-            Ok(us) if us >= min_us && us <= max_us => Some(us),
-            Ok(_) => {
-                self.report(format!(
-                    "number '{word}' outside range [{}, {}]",
-                    seconds(min_us),
-                    seconds(max_us)
-                ));
-                None
-            }
-            Err(message) => {
-                self.report(message);
-                None
-            }
-        }
+        self.in_range(us, (min_us, max_us), word, |&us| seconds(us))
     }
 
     /// An IPv4 address (inet_pton rules: four decimal octets).

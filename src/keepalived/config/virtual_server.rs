@@ -641,7 +641,7 @@ fn finish_server(
     };
     let reals = reals
         .into_iter()
-        .map(|(real, draft)| service.finish_real(p, real, draft, &defaults))
+        .map(|real| service.finish_real(p, real, &defaults))
         .collect();
     vs.real_servers = reals;
     Some(vs)
@@ -658,23 +658,27 @@ fn real_name(real: &RealServer, protocol: Protocol, fwmark: bool) -> String {
     format!("[{}]:{}:{}", real.addr, protocol_name(protocol), real.port)
 }
 
-/// The real servers with weight, method and their port as written (the VS port when
-/// none), the second of two with the same address and port removed.
+/// A real server with weight, method and port as written (the VS port when none), and what
+/// its checkers still need.
+type RealWithCheckers = (RealServer, CheckTimings, Vec<CheckerDraft>);
+
+/// The real servers with their settings resolved, the second of two with the same address
+/// and port removed.
 fn unique_reals(
     p: &mut Parser,
     vs: &VirtualServer,
     vs_name: &str,
     drafts: Vec<RealDraft>,
     defaults: &RealDefaults,
-) -> Vec<(RealServer, RealDraft)> {
+) -> Vec<RealWithCheckers> {
     let is_fwmark = matches!(vs.key, ServiceKey::Fwmark(_));
     let vs_port = match vs.key {
         ServiceKey::Addr(_, port) => port,
         _ => 0,
     };
-    let mut reals: Vec<(RealServer, RealDraft)> = Vec::new();
-    for mut draft in drafts {
-        let mut real = std::mem::replace(&mut draft.real, placeholder_real());
+    let mut reals: Vec<RealWithCheckers> = Vec::new();
+    for draft in drafts {
+        let mut real = draft.real;
         real.weight = draft.weight.unwrap_or(defaults.weight);
         real.method = draft.method.unwrap_or(vs.method);
         real.inhibit_on_failure = draft
@@ -683,7 +687,7 @@ fn unique_reals(
         real.port = draft.port.unwrap_or(vs_port);
         if reals
             .iter()
-            .any(|(r, _)| r.addr == real.addr && r.port == real.port)
+            .any(|(r, ..)| r.addr == real.addr && r.port == real.port)
         {
             p.report_file(format!(
                 "VS {vs_name}: real server {} is duplicated - removing second rs",
@@ -691,26 +695,9 @@ fn unique_reals(
             ));
             continue;
         }
-        reals.push((real, draft));
+        reals.push((real, draft.timings, draft.checkers));
     }
     reals
-}
-
-fn placeholder_real() -> RealServer {
-    RealServer {
-        addr: Ipv4Addr::UNSPECIFIED,
-        port: 0,
-        line: 0,
-        weight: 0,
-        method: Method::Nat,
-        inhibit_on_failure: false,
-        alpha: false,
-        notify_up: None,
-        notify_down: None,
-        upper_threshold: 0,
-        lower_threshold: 0,
-        checkers: Vec::new(),
-    }
 }
 
 fn has_fwmark_members(key: &ServiceKey, groups: &[VirtualServerGroup]) -> bool {
@@ -737,16 +724,14 @@ impl Service<'_> {
     fn finish_real(
         &self,
         p: &mut Parser,
-        mut real: RealServer,
-        draft: RealDraft,
+        (mut real, timings, checkers): RealWithCheckers,
         defaults: &RealDefaults,
     ) -> RealServer {
         real.port = self.real_port(p, &real);
-        let timings = draft.timings.or(&defaults.timings);
-        real.checkers = draft
-            .checkers
+        let timings = timings.or(&defaults.timings);
+        real.checkers = checkers
             .into_iter()
-            .filter_map(|checker| checker.finish(p, &real, &timings))
+            .map(|checker| checker.finish(&real, &timings))
             .collect();
         real
     }
@@ -786,15 +771,10 @@ impl Service<'_> {
 }
 
 /// quorum ≤ Σ weights, hysteresis < quorum (check_data.c).
-fn check_quorum(
-    p: &mut Parser,
-    vs: &mut VirtualServer,
-    name: &str,
-    reals: &[(RealServer, RealDraft)],
-) {
+fn check_quorum(p: &mut Parser, vs: &mut VirtualServer, name: &str, reals: &[RealWithCheckers]) {
     let total = reals
         .iter()
-        .fold(0u32, |sum, (rs, _)| sum.saturating_add(rs.weight));
+        .fold(0u32, |sum, (rs, ..)| sum.saturating_add(rs.weight));
     if vs.quorum > total {
         p.report_file(format!(
             "Warning - quorum {} for {name} exceeds total weight of real servers {total}, reducing quorum to {}",

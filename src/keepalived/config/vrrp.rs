@@ -3,6 +3,7 @@
 
 use std::net::Ipv4Addr;
 
+use super::global::{garp_repeat, garp_seconds};
 use super::model::{
     Auth, Config, Garp, Notify, SECOND_US, SyncGroup, Track, VirtualAddress, VrrpInstance,
     VrrpScript, WantedState,
@@ -369,30 +370,27 @@ pub(super) static VRRP_INSTANCE: Block = Block {
         }),
         Keyword::new("garp_master_delay", |p, w| {
             instance(p).garp.master_delay_us =
-                instance_garp_seconds(p, w, "garp_master_delay '{}' invalid - ignoring")
-                    .or(instance(p).garp.master_delay_us);
+                instance_garp(p, w, garp_seconds).or(instance(p).garp.master_delay_us);
         }),
         Keyword::new("garp_master_refresh", |p, w| {
             instance(p).garp.master_refresh_us =
-                instance_garp_seconds(p, w, "Invalid garp_master_refresh '{}' - ignoring")
-                    .or(instance(p).garp.master_refresh_us);
+                instance_garp(p, w, garp_seconds).or(instance(p).garp.master_refresh_us);
         }),
         Keyword::new("garp_lower_prio_delay", |p, w| {
             instance(p).garp.lower_prio_delay_us =
-                instance_garp_seconds(p, w, "garp_lower_prio_delay '{}' invalid - ignoring")
-                    .or(instance(p).garp.lower_prio_delay_us);
+                instance_garp(p, w, garp_seconds).or(instance(p).garp.lower_prio_delay_us);
         }),
         Keyword::new("garp_master_repeat", |p, w| {
             instance(p).garp.master_repeat =
-                instance_garp_repeat(p, w).or(instance(p).garp.master_repeat);
+                instance_garp(p, w, garp_repeat).or(instance(p).garp.master_repeat);
         }),
         Keyword::new("garp_master_refresh_repeat", |p, w| {
             instance(p).garp.master_refresh_repeat =
-                instance_garp_repeat(p, w).or(instance(p).garp.master_refresh_repeat);
+                instance_garp(p, w, garp_repeat).or(instance(p).garp.master_refresh_repeat);
         }),
         Keyword::new("garp_lower_prio_repeat", |p, w| {
             instance(p).garp.lower_prio_repeat =
-                instance_garp_repeat(p, w).or(instance(p).garp.lower_prio_repeat);
+                instance_garp(p, w, garp_repeat).or(instance(p).garp.lower_prio_repeat);
         }),
         Keyword::new("track_interface", |p, w| {
             p.value_block(w, |p, words| {
@@ -495,38 +493,14 @@ static AUTHENTICATION: Block = Block {
     close: None,
 };
 
-fn instance_garp_seconds(p: &mut Parser, words: &[String], invalid: &str) -> Option<u64> {
-    let word = p.arg(words, 1)?;
-    match word.parse::<u32>() {
-        Ok(s) => Some(u64::from(s) * SECOND_US),
-        Err(_) => {
-            let name = instance_name(p);
-            p.report(format!("({name}): {}", invalid.replace("{}", word)));
-            None
-        }
-    }
-}
-
-fn instance_garp_repeat(p: &mut Parser, words: &[String]) -> Option<u32> {
-    let word = p.arg(words, 1)?;
-    let name = instance_name(p);
-    match word.parse::<u32>() {
-        Ok(0) => {
-            p.report(format!(
-                "({name}): {} must be greater than 0, setting to 1",
-                words[0]
-            ));
-            Some(1)
-        }
-        Ok(n) => Some(n),
-        Err(_) => {
-            p.report(format!(
-                "({name}): {} '{word}' invalid - ignoring",
-                words[0]
-            ));
-            None
-        }
-    }
+/// A `garp_*` keyword of an instance, with the instance named in the messages.
+fn instance_garp<T>(
+    p: &mut Parser,
+    words: &[String],
+    read: fn(&mut Parser, &[String], &str) -> Option<T>,
+) -> Option<T> {
+    let prefix = format!("({}): ", instance_name(p));
+    read(p, words, &prefix)
 }
 
 fn source_address(p: &mut Parser, words: &[String]) -> Option<Ipv4Addr> {
