@@ -243,7 +243,7 @@ pub fn assert_tshark_clean(path: &Path) {
             "-o", "tcp.check_checksum:TRUE",
             "-o", "ip.check_checksum:TRUE",
             "-o", "udp.check_checksum:TRUE",
-            "-Y", "_ws.malformed || ip.checksum.status == 0 || icmp.checksum.status == 0 || ((_ws.expert.severity >= 8388608 || tcp.checksum.status == 0 || udp.checksum.status == 0) && !icmp)",
+            "-Y", "_ws.malformed || ip.checksum.status == 0 || icmp.checksum.status == 0 || vrrp.checksum.status == 0 || ((_ws.expert.severity >= 8388608 || tcp.checksum.status == 0 || udp.checksum.status == 0) && !icmp)",
         ])
         .output()
         .expect("tshark runs (install it: apt-get install -y tshark)");
