@@ -29,6 +29,10 @@ pub fn update(app: &mut App, log: &Log, input: Input) {
     if let Some(filtered) = &mut app.filter {
         filtered.sync(log);
     }
+    if let Input::Key(_) = input {
+        // A message answers the previous key; the next one clears it.
+        app.message = None;
+    }
     match input {
         Input::Key(key) => match app.mode.clone() {
             Mode::Normal => normal_key(app, log, key),

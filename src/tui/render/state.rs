@@ -3,7 +3,7 @@
 //! and on a director `ipvsadm -L -n` with its live ActiveConn/InActConn.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
@@ -31,22 +31,35 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, session: &Session) {
         ""
     };
     let title = format!(" State: {}{follow} ", log.hosts[host]);
-    let lines = match session.history.view_at(host, event) {
-        Some(view) => {
-            let before = event
-                .checked_sub(1)
-                .and_then(|e| session.history.view_at(host, e));
-            view_lines(view, before.map(|v| v.as_ref()), now)
-        }
-        None => vec![Line::raw("(not set up yet)")],
+    let block = Block::bordered().title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(view) = session.history.view_at(host, event) else {
+        frame.render_widget(Paragraph::new("(not set up yet)"), inner);
+        return;
     };
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(title)),
-        area,
-    );
+    let before = event
+        .checked_sub(1)
+        .and_then(|e| session.history.view_at(host, e));
+    let mut primary = neigh_lines(view, before.map(|v| v.as_ref()), now);
+    primary.extend(ipvs_lines(view));
+    let secondary = config_lines(view);
+    if inner.width >= TWO_COLUMNS {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(inner);
+        frame.render_widget(Paragraph::new(primary), left);
+        frame.render_widget(Paragraph::new(secondary), right);
+    } else {
+        primary.extend(secondary);
+        frame.render_widget(Paragraph::new(primary), inner);
+    }
 }
 
-fn view_lines(view: &HostView, before: Option<&HostView>, now: SimTime) -> Vec<Line<'static>> {
+/// From this width on, the configuration goes beside the ARP cache instead of under it.
+const TWO_COLUMNS: u16 = 100;
+
+/// The ARP cache; entries this event changed are marked `*` and highlighted.
+fn neigh_lines(view: &HostView, before: Option<&HostView>, now: SimTime) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled("ARP cache", colours::heading())];
     if view.neigh.is_empty() {
         lines.push(Line::raw("  (empty)"));
@@ -56,13 +69,29 @@ fn view_lines(view: &HostView, before: Option<&HostView>, now: SimTime) -> Vec<L
         let text = neigh_line(row, now);
         lines.push(match changed {
             true => Line::from(vec![
-                Span::raw("  "),
+                Span::raw("* "),
                 Span::styled(text, colours::changed()),
             ]),
             false => Line::raw(format!("  {text}")),
         });
     }
-    lines.push(Line::styled("Addresses", colours::heading()));
+    lines
+}
+
+fn ipvs_lines(view: &HostView) -> Vec<Line<'static>> {
+    let Some(ipvs) = &view.ipvs else {
+        return Vec::new();
+    };
+    let mut lines = vec![Line::styled("ipvsadm -L -n", colours::heading())];
+    lines.extend(
+        ipvs.lines()
+            .map(|l| Line::raw(format!("  {}", l.trim_end()))),
+    );
+    lines
+}
+
+fn config_lines(view: &HostView) -> Vec<Line<'static>> {
+    let mut lines = vec![Line::styled("Addresses", colours::heading())];
     lines.extend(
         view.addrs
             .iter()
@@ -81,13 +110,6 @@ fn view_lines(view: &HostView, before: Option<&HostView>, now: SimTime) -> Vec<L
             .map(|(dev, v)| format!("{dev}={v}"))
             .collect();
         lines.push(Line::raw(format!("  {:<12} {}", row.key, values.join(" "))));
-    }
-    if let Some(ipvs) = &view.ipvs {
-        lines.push(Line::styled("ipvsadm -L -n", colours::heading()));
-        lines.extend(
-            ipvs.lines()
-                .map(|l| Line::raw(format!("  {}", l.trim_end()))),
-        );
     }
     lines
 }
