@@ -4,7 +4,8 @@
 //! the end of the run, far jumps, the time to simulate everything with the history kept, and
 //! the memory it holds. Figures, not assertions: targets live here, not in timed tests.
 //!
-//! `cargo bench --bench tui`; `-- --requests N` sets the requests per `ab` run (default 7000).
+//! `cargo bench --bench tui`; `-- --requests N` sets the requests per `ab` run (default 7000),
+//! `-- --write FILE` saves the generated lab (to open it with `lvsim tui FILE`).
 
 use std::time::{Duration, Instant};
 
@@ -89,12 +90,18 @@ fn ms(d: Duration) -> String {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let requests = args
-        .iter()
-        .position(|a| a == "--requests")
-        .and_then(|i| args.get(i + 1)?.parse().ok())
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+    };
+    let requests = value("--requests")
+        .and_then(|v| v.parse().ok())
         .unwrap_or(7000);
     let text = lab(requests);
+    if let Some(path) = value("--write") {
+        std::fs::write(path, &text).expect("writing the lab");
+    }
     let scenario = load("bench-tui.toml", &text).expect("the generated lab loads");
 
     let opening = Instant::now();

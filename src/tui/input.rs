@@ -101,6 +101,12 @@ fn prompt_key(app: &mut App, log: &Log, key: KeyEvent, kind: PromptKind, mut tex
                 PromptKind::Filter => apply_filter(app, log, &text),
             }
         }
+        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            app.mode = Mode::Prompt {
+                kind,
+                text: String::new(),
+            };
+        }
         KeyCode::Backspace => {
             text.pop();
             app.mode = Mode::Prompt { kind, text };
