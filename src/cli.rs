@@ -52,6 +52,34 @@ pub struct RunArgs {
     pub stats: bool,
 }
 
+/// Options of `lvsim tui`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TuiArgs {
+    /// A scenario file, or the name of a shipped lab (see `lvsim list`)
+    pub scenario: Option<String>,
+    /// Seed for the random choices (default: the scenario's `seed`, else 1)
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// `lvsim tui`: the same scenario resolution and errors as `lvsim run`, then the terminal UI.
+pub fn tui(args: &TuiArgs) -> i32 {
+    let arg = args.scenario.as_deref().unwrap_or(DEFAULT_LAB);
+    let session =
+        load_scenario(arg).and_then(|s| crate::tui::session::Session::open(&s, args.seed));
+    let mut session = match session {
+        Ok(s) => s,
+        Err(e) => return report_error(&e),
+    };
+    match crate::tui::terminal::run(&mut session) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("lvsim tui: the terminal failed: {e}");
+            EXIT_FAILED
+        }
+    }
+}
+
 /// Loads a scenario named on the command line (a path or a shipped lab).
 pub fn load_scenario(arg: &str) -> Result<Scenario, Diagnostic> {
     let (name, text) = library::resolve(arg)?;

@@ -10,4 +10,5 @@ pub mod scenario;
 pub mod sim;
 pub mod stack;
 pub mod trace;
+pub mod tui;
 pub mod wire;

@@ -30,6 +30,8 @@ enum Command {
         #[arg(required = true)]
         scenarios: Vec<String>,
     },
+    /// Step through a lab in the terminal, frame by frame (default: the shipped DR lab)
+    Tui(cli::TuiArgs),
     /// List the shipped labs
     List,
     /// The scheduler playground: ipvsadm lines and synthetic connections, no packets
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cli::run(&args),
         Command::Check { scenarios } => cli::check(&scenarios),
         Command::Lint { scenarios } => cli::lint(&scenarios),
+        Command::Tui(args) => cli::tui(&args),
         Command::List => cli::list(),
         Command::Sched { file, json } => cli::sched(&file, json),
     };

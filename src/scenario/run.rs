@@ -198,17 +198,28 @@ fn run_timeline_commands(world: &mut World, host: HostId, list: &[ScriptCommand]
     }
 }
 
+/// A world ready to run: built, its sinks attached, the setup scripts run and the timeline
+/// scheduled (the TUI then steps it event by event).
+pub fn prepare(
+    scenario: &Scenario,
+    seed: u64,
+    sinks: Vec<Box<dyn Sink>>,
+) -> Result<World, Diagnostic> {
+    let mut world = build(scenario, seed);
+    for sink in sinks {
+        world.trace.add_sink(sink);
+    }
+    setup(&mut world, scenario)?;
+    schedule_timeline(&mut world, scenario);
+    Ok(world)
+}
+
 /// Runs the scenario to its end (or `until`), checking expectations on the way.
 pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunResult, Diagnostic> {
     let started = Instant::now();
     let seed = options.seed.unwrap_or(scenario.seed);
     let until = options.until.or(scenario.until);
-    let mut world = build(scenario, seed);
-    for sink in options.sinks {
-        world.trace.add_sink(sink);
-    }
-    setup(&mut world, scenario)?;
-    schedule_timeline(&mut world, scenario);
+    let mut world = prepare(scenario, seed, options.sinks)?;
     let mut checkpoints: Vec<SimTime> = scenario.expects.iter().filter_map(|e| e.time).collect();
     checkpoints.sort_unstable();
     checkpoints.dedup();

@@ -38,6 +38,16 @@ pub struct Stats {
     pub events: u64,
 }
 
+/// Who handled an event: hosts' state changes only in their own events or in actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    Host(HostId),
+    /// A switch forwarded a frame (no host state changed).
+    Switch,
+    /// A scenario action: commands may have changed any host.
+    Action,
+}
+
 /// Why a run stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
@@ -104,33 +114,52 @@ impl World {
     /// `max_events` in total over the world's life.
     pub fn run(&mut self, until: Option<SimTime>, max_events: u64) -> Stop {
         loop {
-            let Some(next) = self.queue.peek_time() else {
-                if let Some(t) = until {
-                    self.queue.advance_to(t);
-                }
-                return Stop::Idle;
-            };
-            if until.is_some_and(|t| next > t) {
-                self.queue.advance_to(until.expect("checked"));
-                return Stop::Until;
+            if let Err(stop) = self.step(until, max_events) {
+                return stop;
             }
-            if self.stats.events >= max_events {
-                return Stop::MaxEvents;
-            }
-            let (_, event) = self.queue.pop().expect("peeked");
-            self.stats.events += 1;
-            self.dispatch(event);
         }
     }
 
-    fn dispatch(&mut self, event: Event) {
-        match event {
-            Event::Host(host, event) => self.host_event(host, event),
-            Event::SwitchIngress { lan, port, frame } => self.switch(lan, port, frame),
-            Event::Action(action) => action(self),
+    /// Processes the next event when it is due at or before `until` and fewer than
+    /// `max_events` were processed; says who handled it. The TUI steps the world with this so
+    /// that it can record, after each event, the state of the one host the event touched.
+    pub fn step(&mut self, until: Option<SimTime>, max_events: u64) -> Result<Handled, Stop> {
+        let Some(next) = self.queue.peek_time() else {
+            if let Some(t) = until {
+                self.queue.advance_to(t);
+            }
+            return Err(Stop::Idle);
+        };
+        if let Some(t) = until.filter(|&t| next > t) {
+            self.queue.advance_to(t);
+            return Err(Stop::Until);
         }
+        if self.stats.events >= max_events {
+            return Err(Stop::MaxEvents);
+        }
+        let (_, event) = self.queue.pop().expect("peeked");
+        self.stats.events += 1;
+        Ok(self.dispatch(event))
+    }
+
+    fn dispatch(&mut self, event: Event) -> Handled {
+        let handled = match event {
+            Event::Host(host, event) => {
+                self.host_event(host, event);
+                Handled::Host(host)
+            }
+            Event::SwitchIngress { lan, port, frame } => {
+                self.switch(lan, port, frame);
+                Handled::Switch
+            }
+            Event::Action(action) => {
+                action(self);
+                Handled::Action
+            }
+        };
         self.put_frames_on_the_wire();
         self.trace.flush();
+        handled
     }
 
     fn host_event(&mut self, host: HostId, event: HostEvent) {

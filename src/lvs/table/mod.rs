@@ -1174,6 +1174,18 @@ impl Ipvs {
 
     /// The tables as `ipvsadm` lists them.
     pub fn snapshot(&self, now: u64) -> IpvsSnapshot {
+        let mut snapshot = self.snapshot_without_conns(now);
+        snapshot.conns = self
+            .conns
+            .iter()
+            .map(|(_, c)| conn_listing(c, now))
+            .collect();
+        snapshot
+    }
+
+    /// The tables without the connection list: all `ipvsadm -L -n` prints, cheap enough for
+    /// the TUI to take after every event a director handles.
+    pub fn snapshot_without_conns(&self, now: u64) -> IpvsSnapshot {
         let running = self.estimating();
         let mut order: Vec<ServiceId> = self.service_ids().collect();
         order.sort_by_key(|&id| {
@@ -1187,14 +1199,9 @@ impl Ipvs {
             .into_iter()
             .map(|id| self.service_listing(id, now, running))
             .collect();
-        let conns = self
-            .conns
-            .iter()
-            .map(|(_, c)| conn_listing(c, now))
-            .collect();
         IpvsSnapshot {
             services,
-            conns,
+            conns: Vec::new(),
             timeouts: self.timeouts.listed(),
             daemons: Vec::new(),
         }
