@@ -74,6 +74,18 @@ fn a_drop() {
     screens("rp_filter_drop", &s, drop);
 }
 
+/// issue 5: the state pane shows a director's VRRP state and timers; here d2 at the advert
+/// it sends on taking over after d1's graceful stop.
+#[test]
+fn a_vrrp_takeover() {
+    let s = session("keepalived-failover");
+    let takeover = first(&s, |e| {
+        matches!(&e.record, Record::Output { text, .. } if text.contains("Entering MASTER STATE"))
+            && e.time().ns() > 8_000_000_000
+    });
+    screens("vrrp_takeover", &s, takeover);
+}
+
 #[test]
 fn the_help_screen_shows_the_keys_and_the_labs_about_text() {
     let s = session("dr-basic");

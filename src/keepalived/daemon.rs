@@ -288,10 +288,9 @@ impl Host {
                 format!("; {} stays on the interface", vips.join(", "))
             };
             self.record(
-                ctx.now,
+                ctx,
                 &instance.conf.name,
-                instance.state,
-                VrrpState::Stop,
+                (instance.state, VrrpState::Stop),
                 format!("{reason}: no priority-0 advert{left}"),
                 instance.effective_priority,
             );
@@ -491,7 +490,7 @@ impl Host {
                 i.conf.notify.clone(),
             )
         });
-        self.record(ctx.now, &name, from, to, reason, priority);
+        self.record(ctx, &name, (from, to), reason, priority);
         let script = match to {
             VrrpState::Master => notify.master,
             VrrpState::Backup => notify.backup,
@@ -515,15 +514,23 @@ impl Host {
         }
     }
 
+    /// Keeps a transition for the report and explains it in the timeline.
     fn record(
         &mut self,
-        t: SimTime,
+        ctx: &mut Ctx,
         name: &str,
-        from: VrrpState,
-        to: VrrpState,
+        (from, to): (VrrpState, VrrpState),
         reason: String,
         priority: u8,
     ) {
+        crate::explain!(
+            ctx,
+            "{}: keepalived ({name}) {} → {}: {reason}",
+            self.name,
+            from.name(),
+            to.name()
+        );
+        let t = ctx.now;
         let record = self
             .keepalived
             .records

@@ -63,6 +63,7 @@ mod tests {
             ip_forward: forward,
             sysctls: Rc::from(vec![]),
             ipvs: None,
+            vrrp: Rc::from(vec![]),
         }
     }
 

@@ -39,6 +39,16 @@ pub struct SysctlRow {
     pub values: Vec<(Rc<str>, i32)>,
 }
 
+/// One keepalived VRRP instance: its state, priority and the instant its timer fires
+/// (master-down for a BACKUP, the next advert for a MASTER).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VrrpRow {
+    pub name: String,
+    pub state: &'static str,
+    pub priority: u8,
+    pub deadline: Option<SimTime>,
+}
+
 /// The displayed state of one host after an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostView {
@@ -49,6 +59,8 @@ pub struct HostView {
     pub sysctls: Rc<[SysctlRow]>,
     /// `ipvsadm -L -n` when the host has virtual services.
     pub ipvs: Option<Rc<str>>,
+    /// keepalived's VRRP instances (running ones, else how the last run left them).
+    pub vrrp: Rc<[VrrpRow]>,
 }
 
 /// The per-device keys that explain ARP answers and reverse-path drops.
@@ -69,6 +81,7 @@ impl HostView {
             ip_forward: host.conf_all.get(ConfKey::Forwarding),
             sysctls: sysctl_rows(host).into(),
             ipvs: ipvs_listing(host, now).map(Rc::from),
+            vrrp: vrrp_rows(host).into(),
         };
         match previous {
             Some(p) => view.sharing(p),
@@ -91,6 +104,7 @@ impl HostView {
                 (Some(new), Some(old)) => Some(share(new, old)),
                 (new, _) => new,
             },
+            vrrp: share(self.vrrp, &previous.vrrp),
         }
     }
 
@@ -141,6 +155,32 @@ fn sysctl_rows(host: &Host) -> Vec<SysctlRow> {
                 key: key.name(),
                 values: std::iter::once(all).chain(devices).collect(),
             }
+        })
+        .collect()
+}
+
+fn vrrp_rows(host: &Host) -> Vec<VrrpRow> {
+    let running: Vec<VrrpRow> = host
+        .keepalived
+        .instances()
+        .map(|i| VrrpRow {
+            name: i.conf.name.clone(),
+            state: i.state.name(),
+            priority: i.effective_priority,
+            deadline: i.deadline,
+        })
+        .collect();
+    if !running.is_empty() {
+        return running;
+    }
+    host.keepalived
+        .records
+        .iter()
+        .map(|(name, r)| VrrpRow {
+            name: name.clone(),
+            state: r.state.name(),
+            priority: r.priority,
+            deadline: None,
         })
         .collect()
 }

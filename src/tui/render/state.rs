@@ -42,6 +42,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, session: &Session) {
         .checked_sub(1)
         .and_then(|e| session.history.view_at(host, e));
     let mut primary = neigh_lines(view, before.map(|v| v.as_ref()), now);
+    primary.extend(vrrp_lines(view, now));
     primary.extend(ipvs_lines(view));
     let secondary = config_lines(view);
     if inner.width >= TWO_COLUMNS {
@@ -76,6 +77,30 @@ fn neigh_lines(view: &HostView, before: Option<&HostView>, now: SimTime) -> Vec<
         });
     }
     lines
+}
+
+/// keepalived's instances with their state, priority and what their timer waits for.
+fn vrrp_lines(view: &HostView, now: SimTime) -> Vec<Line<'static>> {
+    if view.vrrp.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![Line::styled("keepalived VRRP", colours::heading())];
+    for row in view.vrrp.iter() {
+        let timer = match (row.state, row.deadline) {
+            ("MASTER", Some(at)) => format!(", next advert in {}", seconds(at.since(now))),
+            ("BACKUP", Some(at)) => format!(", master-down in {}", seconds(at.since(now))),
+            _ => String::new(),
+        };
+        lines.push(Line::raw(format!(
+            "  {} {} prio {}{timer}",
+            row.name, row.state, row.priority
+        )));
+    }
+    lines
+}
+
+fn seconds(ns: u64) -> String {
+    format!("{:.3} s", ns as f64 / 1e9)
 }
 
 fn ipvs_lines(view: &HostView) -> Vec<Line<'static>> {
