@@ -11,6 +11,7 @@ use super::checkers::{CheckRecord, CheckTimer, Checkers};
 use super::config::{self, Config, VirtualAddress};
 use super::vrrp::{Action, Instance, VrrpState};
 use crate::diagnosis::{ArpClaim, ClaimReason};
+use crate::lvs::ipvsadm::command::{Command, DaemonConfig, DaemonState};
 use crate::scenario::KeepalivedText;
 use crate::sim::SimTime;
 use crate::stack::addr::{IfAddr, Scope};
@@ -77,6 +78,8 @@ struct Daemon {
     next_ip_id: u16,
     /// Per instance, the deadline its pending state-timer event was scheduled for.
     armed: Vec<Option<SimTime>>,
+    /// `lvs_sync_daemon`: the IPVS sync daemon follows this instance's state.
+    lvs_sync: Option<config::SyncDaemon>,
     checkers: Checkers,
 }
 
@@ -177,6 +180,7 @@ impl Host {
             armed: vec![None; instances.len()],
             instances,
             next_ip_id: 1,
+            lvs_sync: config.global.lvs_sync_daemon.clone(),
             checkers: Checkers::new(config.virtual_servers, config.server_groups),
         }
     }
@@ -491,6 +495,7 @@ impl Host {
             )
         });
         self.record(ctx, &name, (from, to), reason, priority);
+        self.follow_sync_daemon(ctx, index, to);
         let script = match to {
             VrrpState::Master => notify.master,
             VrrpState::Backup => notify.backup,
@@ -511,6 +516,62 @@ impl Host {
                 log_prefix(pid),
                 to.name()
             ));
+        }
+    }
+
+    /// `lvs_sync_daemon`: the instance it names runs the IPVS sync daemon as master while
+    /// MASTER and as backup otherwise (keepalived's `ipvs_syncd_master`/`_backup`); a stop
+    /// ends both.
+    fn follow_sync_daemon(&mut self, ctx: &mut Ctx, index: usize, to: VrrpState) {
+        let Some(daemon) = self.keepalived.daemon.as_ref() else {
+            return;
+        };
+        let instance = &daemon.instances[index].conf;
+        let Some(sync) = daemon
+            .lvs_sync
+            .as_ref()
+            .filter(|s| s.instance == instance.name)
+        else {
+            return;
+        };
+        let syncid = if sync.sync_id == 0 {
+            instance.vrid
+        } else {
+            sync.sync_id
+        };
+        let wanted = match to {
+            VrrpState::Master => Some(DaemonState::Master),
+            VrrpState::Backup | VrrpState::Fault => Some(DaemonState::Backup),
+            VrrpState::Init | VrrpState::Stop => None,
+        };
+        let config = |state| DaemonConfig {
+            state,
+            mcast_ifn: sync.interface.clone(),
+            syncid,
+            group: None,
+            port: None,
+            ttl: None,
+            maxlen: None,
+        };
+        let mut commands = Vec::new();
+        for state in [DaemonState::Master, DaemonState::Backup] {
+            let running = match state {
+                DaemonState::Master => self.ipvs.sync.master.is_some(),
+                DaemonState::Backup => self.ipvs.sync.backup.is_some(),
+            };
+            let name = state.name();
+            if running && wanted != Some(state) {
+                let what = format!("Stopping IPVS sync daemon in {name} state");
+                commands.push((Command::StopDaemon { state }, what));
+            }
+            if !running && wanted == Some(state) {
+                let what = format!("Starting IPVS sync daemon in {name} state (syncid {syncid})");
+                commands.push((Command::StartDaemon(config(state)), what));
+            }
+        }
+        for (command, what) in commands {
+            ctx.output(format!("Keepalived[{}]: {what}", self.keepalived.pid()));
+            let _ = self.ipvs_execute(ctx, "keepalived", &command);
         }
     }
 

@@ -66,11 +66,8 @@ pub fn execute(
         }
         Command::Help => return Ok(ipvsadm::help(argv0)),
         Command::Version => return Ok(ipvsadm::version()),
-        Command::StartDaemon(_) | Command::StopDaemon { .. } => {
-            return Err(AdminError::NotSimulated(
-                "the connection-sync daemon is not simulated yet (it arrives with keepalived's connection sync)".to_owned(),
-            ));
-        }
+        Command::StartDaemon(config) => ipvs.start_daemon(config.clone()),
+        Command::StopDaemon { state } => ipvs.stop_daemon(*state),
         Command::Restore => {
             return Err(AdminError::NotSimulated(
                 "ipvsadm -R reads rules from standard input, which lvsim scripts do not have: write each rule as its own ipvsadm line".to_owned(),

@@ -69,6 +69,10 @@ pub struct Conn {
     pub fullnat: Option<Box<FullNat>>,
     /// The time of this entry's live heap entry (u64::MAX: none).
     heap_at: u64,
+    /// Input packets seen while a master sync daemon runs (`cp->in_pkts`).
+    pub in_pkts: u32,
+    /// The state last synced (`cp->old_state`): a change is sent at once.
+    pub old_state: TcpState,
 }
 
 impl Conn {
@@ -101,6 +105,8 @@ impl Conn {
             expires_ns: 0,
             fullnat: None,
             heap_at: u64::MAX,
+            in_pkts: 0,
+            old_state: TcpState::None,
         }
     }
 

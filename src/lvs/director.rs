@@ -99,6 +99,9 @@ impl Host {
         }
         let verdict = self.ipvs.process_in(&meta, now, ctx.explaining());
         self.arm_ipvs_timer(ctx);
+        if self.ipvs.sync.master.is_some() {
+            self.ipvs_sync_send(ctx);
+        }
         match verdict {
             InVerdict::Accept(why) => {
                 explain!(ctx, "{}: INPUT → IPVS: {why}", self.name);

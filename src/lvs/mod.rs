@@ -10,6 +10,7 @@ pub mod sched;
 pub mod service;
 pub mod state;
 pub mod stats;
+pub mod sync_daemon;
 pub mod sysctl;
 pub mod table;
 pub mod tunnel;

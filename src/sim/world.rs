@@ -205,6 +205,7 @@ impl World {
             HostEvent::AppTimer { app, token } => h.app_timer(&mut ctx, app, token),
             HostEvent::ReassemblyTimeout { key } => h.reassembly_timeout(&mut ctx, key),
             HostEvent::IpvsTimer => h.ipvs_timer(&mut ctx),
+            HostEvent::IpvsSync => h.ipvs_sync_timer(&mut ctx),
             HostEvent::TimeWaitTimer => h.time_wait_timer(&mut ctx),
             HostEvent::Keepalived(timer) => h.keepalived_timer(&mut ctx, timer),
             HostEvent::ProxyArpReply { iface, request } => {

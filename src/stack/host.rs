@@ -53,6 +53,8 @@ pub enum HostEvent {
     ReassemblyTimeout { key: (Ipv4Addr, Ipv4Addr, u16, u8) },
     /// IPVS connection expiry and housekeeping.
     IpvsTimer,
+    /// The master sync daemon's buffer is due.
+    IpvsSync,
     /// TIME_WAIT records run out.
     TimeWaitTimer,
     /// keepalived's VRRP timers.
@@ -135,6 +137,9 @@ pub struct Host {
     pub ipvs: Box<Ipvs>,
     /// When the pending IPVS timer event fires.
     pub(crate) ipvs_wakeup: Option<SimTime>,
+    /// When the pending sync-flush event fires, and the master sync socket's source port.
+    pub(crate) ipvs_sync_wakeup: Option<SimTime>,
+    pub(crate) ipvs_sync_sport: u16,
     /// keepalived: its configuration file and, after `systemctl start keepalived`, the daemon.
     pub keepalived: Keepalived,
 }
@@ -186,6 +191,8 @@ impl Host {
             next_pid,
             ipvs: Box::new(Ipvs::new(seed)),
             ipvs_wakeup: None,
+            ipvs_sync_wakeup: None,
+            ipvs_sync_sport: 0,
             keepalived: Keepalived::default(),
         };
         let lo = host.create_iface("lo", IfKind::Loopback, MacAddr::ZERO);

@@ -85,6 +85,16 @@ impl Host {
             ctx.drop_packet(&self.ifaces[dev].name, format!("martian: {why}"));
             return;
         }
+        if info.dst.is_multicast() && !self.joined_group(dev, info.dst) {
+            explain!(
+                ctx,
+                "{} ignores it: not a member of multicast group {} on {}",
+                self.name,
+                info.dst,
+                self.ifaces[dev].name
+            );
+            return;
+        }
         let mark = self.nf_prerouting(ctx, dev, &info, packet.data());
         let local = self.is_local(info.dst);
         let broadcast = !local && self.is_broadcast(info.dst);
@@ -548,6 +558,24 @@ impl Host {
         let packet = build(self, &route);
         self.ip_send(ctx, &route, packet);
         Ok(route)
+    }
+
+    /// The multicast groups a socket on the host joined on `dev`: all-hosts always, VRRP's
+    /// while keepalived runs an instance there, the sync group while a backup sync daemon
+    /// listens there.
+    fn joined_group(&self, dev: IfIndex, group: std::net::Ipv4Addr) -> bool {
+        let name = &*self.ifaces[dev].name;
+        group == std::net::Ipv4Addr::new(224, 0, 0, 1)
+            || (group == crate::wire::vrrp::MCAST_GROUP
+                && self
+                    .keepalived
+                    .instances()
+                    .any(|i| i.conf.interface == name))
+            || self.ipvs.sync.backup.as_ref().is_some_and(|b| {
+                *b.mcast_ifn == *name
+                    && b.group.is_none_or(|g| g == std::net::IpAddr::V4(group))
+                    && (b.group.is_some() || group == crate::wire::ipvs_sync::MCAST_GROUP)
+            })
     }
 
     /// Records a packet that reached a local socket or program.

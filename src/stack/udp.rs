@@ -26,6 +26,11 @@ impl Host {
                 return;
             }
         };
+        if self.is_sync_datagram(dev, info, datagram.dst_port) {
+            let payload = datagram.payload.to_vec();
+            self.ipvs_sync_receive(ctx, info.src, &payload);
+            return;
+        }
         ctx.drop_packet(
             &name,
             format!(

@@ -9,6 +9,7 @@ pub mod gre;
 pub mod gue;
 pub mod icmp;
 pub mod ipv4;
+pub mod ipvs_sync;
 pub mod mac;
 pub mod mangle;
 pub mod packet;

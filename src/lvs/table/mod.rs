@@ -115,6 +115,8 @@ pub struct Ipvs {
     twos_seed: u64,
     next_serial: u64,
     trash_tick: Option<u64>,
+    /// The connection-sync daemons (`ipvsadm --start-daemon`).
+    pub sync: SyncDaemons,
 }
 
 impl Ipvs {
@@ -129,6 +131,7 @@ impl Ipvs {
             twos_seed,
             next_serial: 0,
             trash_tick: None,
+            sync: SyncDaemons::default(),
         }
     }
 
@@ -589,6 +592,7 @@ impl Ipvs {
         self.in_stats(conn, pkt.len as u64, now);
         self.set_state(conn, Direction::Input, pkt.tcp);
         self.put(conn, now);
+        self.sync_conn(conn, now);
         InVerdict::Forward { conn, why }
     }
 
@@ -1203,7 +1207,7 @@ impl Ipvs {
             services,
             conns: Vec::new(),
             timeouts: self.timeouts.listed(),
-            daemons: Vec::new(),
+            daemons: self.sync.listings(),
         }
     }
 
@@ -1444,3 +1448,6 @@ fn conn_listing(conn: &Conn, now: u64) -> ConnListing {
 
 #[cfg(test)]
 mod tests;
+
+mod sync;
+pub use sync::SyncDaemons;

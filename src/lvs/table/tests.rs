@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::*;
+use crate::lvs::ipvsadm::command::{DaemonConfig, DaemonState};
 use crate::lvs::service::{TunnelSpec, flags};
 
 const S: u64 = SECOND;
@@ -529,4 +530,102 @@ fn snapshot_lists_services_in_bucket_order() {
     let mut sorted = buckets.clone();
     sorted.sort();
     assert_eq!(buckets, sorted);
+}
+
+fn daemon(state: DaemonState) -> DaemonConfig {
+    DaemonConfig {
+        state,
+        mcast_ifn: "eth0".into(),
+        syncid: 51,
+        group: None,
+        port: None,
+        ttl: None,
+        maxlen: None,
+    }
+}
+
+/// ipvsadm.md error table: a second --start-daemon of the same kind is EEXIST ("Daemon has
+/// already run"), stopping one that does not run ESRCH ("No daemon is running").
+#[test]
+fn sync_daemons_start_once_and_stop_once() {
+    let mut ipvs = Ipvs::new(1);
+    assert_eq!(ipvs.start_daemon(daemon(DaemonState::Master)), Ok(()));
+    assert_eq!(
+        ipvs.start_daemon(daemon(DaemonState::Master)),
+        Err(Errno::Eexist)
+    );
+    assert_eq!(ipvs.start_daemon(daemon(DaemonState::Backup)), Ok(()));
+    assert_eq!(ipvs.snapshot(0).daemons.len(), 2);
+    assert_eq!(ipvs.stop_daemon(DaemonState::Master), Ok(()));
+    assert_eq!(ipvs.stop_daemon(DaemonState::Master), Err(Errno::Esrch));
+}
+
+/// ip_vs_sync_conn_needed with the default sync_threshold "3 50": a TCP connection is sent
+/// on its 3rd input packet in ESTABLISHED (then the 53rd, ...), and at once when it moves
+/// to FIN_WAIT; the buffer leaves when 2 s old.
+#[test]
+fn a_master_syncs_on_the_third_packet_and_on_state_changes() {
+    let mut ipvs = director("rr", &[("10.0.1.1", 1)], Forward::Route);
+    ipvs.start_daemon(daemon(DaemonState::Master)).unwrap();
+    for (t, flags) in [(0, "S"), (1, "A"), (2, "A")] {
+        sent_to(&mut ipvs, &segment("10.1.0.1", 40000, flags), t);
+        assert!(ipvs.sync.take_message(t).is_none());
+    }
+    assert_eq!(ipvs.sync.flush_at(), Some(2 + 2 * S));
+    sent_to(&mut ipvs, &segment("10.1.0.1", 40000, "FA"), 3);
+    let msg = ipvs.sync.take_message(2 * S + 2).expect("due after 2 s");
+    let states: Vec<u16> = msg.conns.iter().map(|c| c.state).collect();
+    assert_eq!(
+        states,
+        [TcpState::Established as u16, TcpState::FinWait as u16]
+    );
+    assert_eq!(
+        (msg.syncid, msg.conns[0].flags & 7),
+        (51, 3),
+        "DR is IP_VS_CONN_F_DROUTE"
+    );
+    assert!(ipvs.sync.take_message(4 * S).is_none());
+}
+
+/// ip_vs_proc_conn: a backup creates the entry, bound to its own matching real server, with
+/// the master's state and timeout; a later message moves it between active and inactive.
+#[test]
+fn a_backup_creates_and_updates_entries_from_sync_messages() {
+    let mut master = director("rr", &[("10.0.1.1", 1)], Forward::Route);
+    master.start_daemon(daemon(DaemonState::Master)).unwrap();
+    for (t, flags) in [(0, "S"), (1, "A"), (2, "A")] {
+        sent_to(&mut master, &segment("10.1.0.1", 40000, flags), t);
+    }
+    let msg = master.sync.take_message(3 * S).unwrap();
+    let mut backup = director("rr", &[("10.0.1.1", 1)], Forward::Route);
+    backup.start_daemon(daemon(DaemonState::Backup)).unwrap();
+    assert_eq!(backup.apply_sync(&msg, 3 * S), (1, Vec::new()));
+    let listing = backup.snapshot(3 * S);
+    assert_eq!(listing.conns.len(), 1);
+    assert_eq!(listing.services[0].dests[0].activeconns, 1);
+    assert_eq!(
+        sent_to(&mut backup, &segment("10.1.0.1", 40000, "A"), 4 * S),
+        "10.0.1.1"
+    );
+    let mut fin = msg.clone();
+    fin.conns[0].state = TcpState::FinWait as u16;
+    fin.conns[0].flags |= 0x0100;
+    backup.apply_sync(&fin, 5 * S);
+    let listing = backup.snapshot(5 * S);
+    assert_eq!(
+        (
+            listing.services[0].dests[0].activeconns,
+            listing.services[0].dests[0].inactconns
+        ),
+        (0, 1)
+    );
+    let mut stranger = msg;
+    stranger.conns[0].daddr = Ipv4Addr::new(10, 0, 9, 9);
+    stranger.conns[0].cport = 40001;
+    let (applied, skipped) = backup.apply_sync(&stranger, 6 * S);
+    assert_eq!(applied, 0);
+    assert!(
+        skipped[0].contains("no real server 10.0.9.9:80"),
+        "{skipped:?}"
+    );
 }

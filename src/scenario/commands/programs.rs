@@ -208,13 +208,13 @@ pub fn parse_curl(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
     ))
 }
 
-const AB_USAGE: &str = "ab -n REQUESTS -c CONCURRENCY [-B LOCAL_ADDR] http://ADDR[:PORT]/PATH";
+const AB_USAGE: &str = "ab -n REQUESTS -c CONCURRENCY [-k] [-B LOCAL_ADDR] http://ADDR[:PORT]/PATH";
 
 pub fn parse_ab(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
     let spec = OptionSpec {
         program: "ab",
         with_value: "ncB",
-        flags: "qd",
+        flags: "qdk",
         long: &[],
         accepted: AB_USAGE,
     };
@@ -232,8 +232,10 @@ pub fn parse_ab(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
     let mut requests = 1;
     let mut concurrency = 1;
     let mut bind = None;
+    let mut keepalive = false;
     for opt in &options {
         match opt.letter {
+            'k' => keepalive = true,
             'n' => requests = count(args, opt, "ab")?,
             'c' => concurrency = count(args, opt, "ab")?,
             'B' => {
@@ -255,6 +257,7 @@ pub fn parse_ab(args: &mut Args) -> Result<ProgramSpec, Diagnostic> {
             requests,
             concurrency,
             bind,
+            keepalive,
         },
         url,
     ))

@@ -69,6 +69,8 @@ pub enum HttpMode {
         concurrency: u32,
         /// `-B`: the local address connections are made from.
         bind: Option<Ipv4Addr>,
+        /// `-k`: HTTP keep-alive, the next request on the same connection.
+        keepalive: bool,
     },
 }
 
@@ -97,6 +99,8 @@ pub struct HttpClient {
     begin: SimTime,
     server_software: Option<String>,
     non_2xx: u32,
+    /// Requests sent on a connection kept alive (ab's "Keep-Alive requests").
+    kept_alive: u32,
     served: BTreeMap<String, u64>,
     aborted: bool,
     done: bool,
@@ -114,6 +118,7 @@ impl HttpClient {
             begin: SimTime::ZERO,
             server_software: None,
             non_2xx: 0,
+            kept_alive: 0,
             served: BTreeMap::new(),
             aborted: false,
             done: false,
@@ -152,9 +157,14 @@ impl HttpClient {
                 self.url.path,
                 self.url.host_header()
             ),
-            HttpMode::Ab { .. } => format!(
-                "GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n",
+            HttpMode::Ab { keepalive, .. } => format!(
+                "GET {} HTTP/1.0\r\n{}Host: {}\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n",
                 self.url.path,
+                if keepalive {
+                    "Connection: Keep-Alive\r\n"
+                } else {
+                    ""
+                },
                 self.url.host_header()
             ),
         }
@@ -203,6 +213,25 @@ impl HttpClient {
         })
     }
 
+    /// ab -k sends its next request on the same connection when the server kept it open.
+    fn keep_alive_reuses(&self, response: &Response) -> bool {
+        let asked = matches!(
+            self.mode,
+            HttpMode::Ab {
+                keepalive: true,
+                ..
+            }
+        );
+        let kept = response
+            .headers
+            .split("\r\n")
+            .filter_map(|l| l.split_once(':'))
+            .any(|(k, v)| {
+                k.eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("keep-alive")
+            });
+        asked && kept && self.started < self.total()
+    }
+
     fn finished_exchange(
         &mut self,
         host: &mut Host,
@@ -224,6 +253,18 @@ impl HttpClient {
         }
         if let Some(server) = served_by(&response.body) {
             *self.served.entry(server).or_default() += 1;
+        }
+        if self.keep_alive_reuses(&response) {
+            self.kept_alive += 1;
+            self.started += 1;
+            let exchange = Exchange {
+                response: Vec::new(),
+                connected: true,
+            };
+            self.exchanges.insert(socket, exchange);
+            let request = self.request();
+            host.tcp_write(ctx, socket, request.as_bytes());
+            return;
         }
         host.tcp_close(ctx, socket);
         match self.mode {
@@ -320,6 +361,15 @@ impl HttpClient {
         ];
         if self.non_2xx > 0 {
             lines.push(format!("Non-2xx responses:      {}", self.non_2xx));
+        }
+        if matches!(
+            self.mode,
+            HttpMode::Ab {
+                keepalive: true,
+                ..
+            }
+        ) {
+            lines.push(format!("Keep-Alive requests:    {}", self.kept_alive));
         }
         lines.push(format!("Requests per second:    {rate:.2} [#/sec] (mean)"));
         lines
