@@ -45,6 +45,8 @@ struct CheckRun {
     /// Identifies the attempt in progress (timeouts of older attempts are stale).
     attempt: u64,
     socket: Option<SocketId>,
+    /// The program slot of a MISC_CHECK attempt in progress.
+    program: Option<usize>,
     response: Vec<u8>,
 }
 
@@ -60,6 +62,14 @@ pub struct Checkers {
     sorry_active: Vec<bool>,
     /// Bumped by a reload: timers of the previous checkers are stale.
     generation: u64,
+}
+
+/// A MISC_CHECK attempt waiting for its program to exit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MiscWait {
+    generation: u64,
+    run: usize,
+    attempt: u64,
 }
 
 /// What a checker's timer is for; `generation` names the set of checkers it belongs to.
@@ -98,6 +108,7 @@ impl Checkers {
                         retry_it: c.retry,
                         attempt: 0,
                         socket: None,
+                        program: None,
                         response: Vec::new(),
                     });
                 }
@@ -367,6 +378,19 @@ impl Host {
     fn set_dest(&mut self, ctx: &mut Ctx, vs: usize, rs: usize, weight: Option<u32>, why: &str) {
         let real = self.checkers_ref().servers[vs].real_servers[rs].clone();
         let rs_name = self.checkers_ref().rs_name(vs, rs);
+        self.put_dest(ctx, vs, &real, weight, (&rs_name, why));
+    }
+
+    /// `set_dest` for any server (a configured one or the sorry server); `log` names it and
+    /// gives the cause.
+    fn put_dest(
+        &mut self,
+        ctx: &mut Ctx,
+        vs: usize,
+        real: &RealServer,
+        weight: Option<u32>,
+        (name, why): (&str, &str),
+    ) {
         let vs_name = self.checkers_ref().vs_name(vs);
         for service in self.checkers_ref().service_keys(vs) {
             let present = self
@@ -375,11 +399,11 @@ impl Host {
             let command = match (weight, present) {
                 (Some(w), false) => Command::AddDest {
                     service,
-                    dest: dest_config(&real, w),
+                    dest: dest_config(real, w),
                 },
                 (Some(w), true) => Command::EditDest {
                     service,
-                    dest: dest_config(&real, w),
+                    dest: dest_config(real, w),
                 },
                 (None, true) => Command::DeleteDest {
                     service,
@@ -388,7 +412,7 @@ impl Host {
                 },
                 (None, false) => continue,
             };
-            let log = dest_log(&command, &rs_name, &vs_name, why);
+            let log = dest_log(&command, name, &vs_name, why);
             self.ka_ipvs(ctx, command, log);
         }
     }
@@ -406,10 +430,16 @@ impl Host {
                 attempt,
             } if generation == current => {
                 let current = &self.checkers_ref().runs[run];
-                if current.attempt == attempt && current.socket.is_some() {
-                    let socket = self.checkers().runs[run].socket.take().expect("checked");
+                if current.attempt != attempt {
+                    return;
+                }
+                if let Some(socket) = self.checkers().runs[run].socket.take() {
                     self.tcp_close(ctx, socket);
                     self.check_done(ctx, run, Err("timeout".into()));
+                } else if let Some(slot) = self.checkers().runs[run].program.take() {
+                    self.apps[slot].checker = None;
+                    self.kill_program(ctx, slot);
+                    self.check_done(ctx, run, Err("misc_timeout: killed".into()));
                 }
             }
             _ => {}
@@ -419,8 +449,11 @@ impl Host {
     /// One attempt: a TCP connection to connect_ip:connect_port (from `bindto`).
     fn start_check(&mut self, ctx: &mut Ctx, run: usize) {
         let c = self.checker_conf(run).clone();
-        if let CheckKind::Misc { path, .. } = &c.kind {
-            self.checker_say(ctx, format!("MISC_CHECK `{path}` is not simulated: lvsim runs no external scripts; the checker keeps its state"));
+        if let CheckKind::Misc {
+            path, timeout_us, ..
+        } = &c.kind
+        {
+            self.start_misc_check(ctx, run, path, *timeout_us);
             return;
         }
         let remote = SocketAddrV4::new(c.connect_ip, c.connect_port);
@@ -443,6 +476,78 @@ impl Host {
             }
             Err(failure) => self.check_done(ctx, run, Err(failure.errno_text().into())),
         }
+    }
+
+    /// MISC_CHECK: `misc_path` is run by lvsim's interpreter on the director (a program
+    /// such as curl or ping, or any command a lab script may use); exit status 0 is up. A
+    /// program still running after `misc_timeout` is killed and counts as a failure.
+    fn start_misc_check(&mut self, ctx: &mut Ctx, run: usize, path: &str, timeout_us: u64) {
+        let attempt = {
+            let r = &mut self.checkers().runs[run];
+            r.attempt += 1;
+            r.attempt
+        };
+        let generation = self.checkers_ref().generation;
+        let file = format!("{}:misc_path", self.name);
+        let commands = match crate::scenario::commands::parse_text(&file, path) {
+            Ok(c) if c.len() == 1 => c,
+            Ok(_) => {
+                self.check_done(
+                    ctx,
+                    run,
+                    Err(format!("misc_path `{path}` must be one command")),
+                );
+                return;
+            }
+            Err(e) => {
+                self.check_done(ctx, run, Err(format!("misc_path `{path}`: {}", e.message)));
+                return;
+            }
+        };
+        let command = &commands[0];
+        match &command.command {
+            crate::scenario::commands::Command::Program(spec) => {
+                let wait = MiscWait {
+                    generation,
+                    run,
+                    attempt,
+                };
+                ctx.trace.command(ctx.now, ctx.host, command.line.display());
+                let me =
+                    self.start_program_for(ctx, &command.line.display(), spec.build(), Some(wait));
+                self.checkers().runs[run].program = Some(me.slot);
+                let timeout = CheckTimer::Timeout {
+                    generation,
+                    run,
+                    attempt,
+                };
+                self.arm_check(ctx, timeout_us, timeout);
+            }
+            _ => {
+                let result = crate::scenario::commands::run(self, ctx, command);
+                self.check_done(ctx, run, result.map(|_| ()));
+            }
+        }
+    }
+
+    /// The program of a MISC_CHECK attempt exited.
+    pub(crate) fn misc_check_exited(&mut self, ctx: &mut Ctx, wait: MiscWait, succeeded: bool) {
+        let Some(checkers) = self.keepalived.checkers() else {
+            return;
+        };
+        let current = checkers.runs.get(wait.run);
+        if checkers.generation != wait.generation
+            || current.is_none_or(|r| r.attempt != wait.attempt)
+        {
+            return;
+        }
+        self.checkers().runs[wait.run].program = None;
+        let result = if succeeded {
+            Ok(())
+        } else {
+            Err("exit status 1".to_owned())
+        };
+        self.check_done(ctx, wait.run, result);
     }
 
     /// What the checker's connection reports.
@@ -647,7 +752,9 @@ impl Host {
     /// Brings the sorry server in (every alive RS out) or out (alive RSs back in).
     fn switch_sorry_server(&mut self, ctx: &mut Ctx, vs: usize, active: bool) {
         let s = self.checkers_ref().servers[vs].clone();
-        let (addr, port) = s.sorry_server.expect("checked");
+        let Some((addr, port)) = s.sorry_server else {
+            return;
+        };
         let sorry = RealServer {
             addr,
             port,
@@ -662,67 +769,30 @@ impl Host {
             lower_threshold: 0,
             checkers: Vec::new(),
         };
-        for rs in 0..s.real_servers.len() {
-            if self.checkers_ref().alive[vs][rs] {
-                self.checkers().sorry_active[vs] = false;
-                if active {
-                    let inhibit = s.real_servers[rs].inhibit_on_failure;
-                    let weight = inhibit.then_some(0);
-                    self.set_dest(
-                        ctx,
-                        vs,
-                        rs,
-                        weight,
-                        "quorum lost: the sorry server takes over",
-                    );
-                } else {
-                    self.set_dest(
-                        ctx,
-                        vs,
-                        rs,
-                        Some(s.real_servers[rs].weight),
-                        "quorum regained",
-                    );
-                }
-            }
-        }
+        let name = format!("sorry server [{addr}]:{port}");
+        let alive: Vec<usize> = (0..s.real_servers.len())
+            .filter(|&rs| self.checkers_ref().alive[vs][rs])
+            .collect();
         self.checkers().sorry_active[vs] = active;
-        let vs_name = self.checkers_ref().vs_name(vs);
-        let weight = match (active, s.sorry_server_inhibit) {
-            (true, _) => Some(1),
-            (false, true) => Some(0),
-            (false, false) => None,
-        };
-        for service in self.checkers_ref().service_keys(vs) {
-            let present = self.ipvs.has_dest(&service, IpAddr::V4(addr), port);
-            let command = match (weight, present) {
-                (Some(w), false) => Command::AddDest {
-                    service,
-                    dest: dest_config(&sorry, w),
-                },
-                (Some(w), true) => Command::EditDest {
-                    service,
-                    dest: dest_config(&sorry, w),
-                },
-                (None, true) => Command::DeleteDest {
-                    service,
-                    addr: IpAddr::V4(addr),
-                    port,
-                },
-                (None, false) => continue,
-            };
-            let why = if active {
-                "quorum lost"
-            } else {
-                "quorum regained"
-            };
-            let log = dest_log(
-                &command,
-                &format!("sorry server [{addr}]:{port}"),
-                &vs_name,
-                why,
-            );
-            self.ka_ipvs(ctx, command, log);
+        if active {
+            for &rs in &alive {
+                let weight = s.real_servers[rs].inhibit_on_failure.then_some(0);
+                self.set_dest(
+                    ctx,
+                    vs,
+                    rs,
+                    weight,
+                    "quorum lost: the sorry server takes over",
+                );
+            }
+            self.put_dest(ctx, vs, &sorry, Some(1), (&name, "quorum lost"));
+        } else {
+            let weight = s.sorry_server_inhibit.then_some(0);
+            self.put_dest(ctx, vs, &sorry, weight, (&name, "quorum regained"));
+            for &rs in &alive {
+                let weight = Some(s.real_servers[rs].weight);
+                self.set_dest(ctx, vs, rs, weight, "quorum regained");
+            }
         }
     }
 

@@ -159,6 +159,15 @@ pub struct MappedText {
 }
 
 impl MappedText {
+    /// Text that is a whole file of its own: every byte maps to itself.
+    pub fn whole(text: &str) -> MappedText {
+        MappedText {
+            text: text.to_owned(),
+            offsets: (0..text.len()).collect(),
+            fallback: 0,
+        }
+    }
+
     /// The file span of content bytes `[start, end)`.
     pub fn span(&self, start: usize, end: usize) -> Span {
         let at = |i: usize| self.offsets.get(i).copied();

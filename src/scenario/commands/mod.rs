@@ -15,7 +15,7 @@ pub mod system;
 use args::Args;
 
 use super::shell::CommandLine;
-use super::source::{Diagnostic, Source};
+use super::source::{Diagnostic, MappedText, Source};
 use crate::stack::ctx::Ctx;
 use crate::stack::host::Host;
 
@@ -49,6 +49,18 @@ fn not_simulated(source: &Source, line: &CommandLine, message: &str, help: &str)
 }
 
 /// Parses one command line.
+/// A command line that lives outside a scenario file (a keepalived `misc_path`), parsed as
+/// a script of its own named `file`.
+pub fn parse_text(file: &str, text: &str) -> Result<Vec<ScriptCommand>, Diagnostic> {
+    let source = Source::new(file, text);
+    let mapped = MappedText::whole(text);
+    let mut vars = std::collections::BTreeMap::new();
+    crate::scenario::shell::parse_script(&mapped, &source, &mut vars)?
+        .into_iter()
+        .map(|line| parse(line, &source))
+        .collect()
+}
+
 pub fn parse(line: CommandLine, source: &Source) -> Result<ScriptCommand, Diagnostic> {
     let command = {
         let mut args = Args::new(source, &line.words, line.span);

@@ -24,7 +24,7 @@ pub enum ProgramSpec {
 }
 
 impl ProgramSpec {
-    fn build(&self) -> Box<dyn Program> {
+    pub(crate) fn build(&self) -> Box<dyn Program> {
         match self {
             ProgramSpec::Ping(o) => Box::new(Ping::new(o.clone())),
             ProgramSpec::Http(mode, url) => Box::new(HttpClient::new(mode.clone(), url.clone())),

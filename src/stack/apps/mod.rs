@@ -126,6 +126,8 @@ pub struct AppSlot {
     pub program: Option<Box<dyn Program>>,
     pub me: AppRef,
     pub running: bool,
+    /// A keepalived MISC_CHECK waiting for this program's exit status.
+    pub checker: Option<crate::keepalived::checkers::MiscWait>,
 }
 
 /// Writes a line of program output when the timeline is being recorded.
@@ -142,6 +144,17 @@ macro_rules! say {
 impl Host {
     /// Starts `program` for the command line `cmd`; it is listed in the report at once.
     pub fn start_program(&mut self, ctx: &mut Ctx, cmd: &str, program: Box<dyn Program>) -> AppRef {
+        self.start_program_for(ctx, cmd, program, None)
+    }
+
+    /// `start_program` for a health checker that waits for the program's exit.
+    pub(crate) fn start_program_for(
+        &mut self,
+        ctx: &mut Ctx,
+        cmd: &str,
+        program: Box<dyn Program>,
+        checker: Option<crate::keepalived::checkers::MiscWait>,
+    ) -> AppRef {
         let report = ctx.trace.apps.len();
         ctx.trace.apps.push(AppReport {
             host: self.name.clone(),
@@ -163,6 +176,7 @@ impl Host {
             program: Some(program),
             me,
             running: true,
+            checker,
         });
         self.with_program(me.slot, |program, host| program.start(host, ctx, me));
         me
@@ -188,14 +202,20 @@ impl Host {
     /// A program ends: its counts go to the report (a program still running at the end of
     /// the run reports ok = failed = 0, as design.md specifies).
     pub fn finish_program(&mut self, ctx: &mut Ctx, me: AppRef, tally: Tally) {
+        let mut waiting = None;
         if let Some(slot) = self.apps.get_mut(me.slot) {
             slot.running = false;
+            waiting = slot.checker.take();
         }
+        let succeeded = tally.ok > 0 && tally.failed == 0;
         let report = &mut ctx.trace.apps[me.report];
         report.ok = tally.ok;
         report.failed = tally.failed;
         report.served_by = tally.served_by;
         report.finished = Some(ctx.now);
+        if let Some(wait) = waiting {
+            self.misc_check_exited(ctx, wait, succeeded);
+        }
     }
 
     /// Ends a program at once with its counts so far (SIGKILL, power off).
