@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{neigh, run_lab_with_pcap, tshark_fields};
+use common::{neigh, run_lab, run_lab_with_pcap, tshark_fields};
 
 const D1: &str = "192.168.188.108";
 const D2: &str = "192.168.188.109";
@@ -318,4 +318,155 @@ fn nopreempt_keeps_the_current_master() {
     assert!(close(ads[0].t, 3.609375), "{:?}", ads[0]);
     assert_eq!(ads[0].src, D2);
     assert!(ads.iter().all(|a| a.src == D2), "{ads:?}");
+}
+
+/// The failover lab with a vrrp_script on d1 (`killall -0 nginx`, `weight`), nginx running
+/// on d1 and stopped at 8 s.
+fn tracked_script_lab(weight: i32) -> String {
+    let script = format!(
+        "vrrp_script chk_nginx {{\n    script \"killall -0 nginx\"\n    interval 1\n    fall 2\n    rise 1\n    weight {weight}\n}}\nvrrp_instance VI_1 {{\n    track_script {{\n        chk_nginx\n    }}\n"
+    );
+    include_str!("../scenarios/keepalived-failover.toml")
+        .replacen("vrrp_instance VI_1 {\n", &script, 1)
+        .replacen(
+            "setup = \"systemctl start keepalived\"",
+            "setup = \"systemctl start nginx\\nsystemctl start keepalived\"",
+            1,
+        )
+        .replace(
+            "run = \"systemctl stop keepalived\"",
+            "run = \"systemctl stop nginx\"",
+        )
+        .replace(
+            "run = \"systemctl start keepalived\"",
+            "run = \"systemctl start nginx\"",
+        )
+}
+
+/// §3 vrrp_script: a negative weight lowers the priority while the script fails (after
+/// `fall` failures); d1's adverts at 90 lose to d2's 100, which takes over after its own
+/// master-down interval; when nginx is back (15 s) d1 is 150 again: d2's adverts no longer
+/// reset its timer, and it preempts Master_Down_Interval(150) after the last one that did.
+#[test]
+fn a_failing_tracked_script_lowers_the_priority_and_hands_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let (result, pcap) = run_lab_with_pcap(&tracked_script_lab(-60), dir.path());
+    let ads = adverts(&pcap);
+    let lowered = ads
+        .iter()
+        .find(|a| a.src == D1 && a.prio == 90)
+        .expect("d1 at 90");
+    assert!(lowered.t > 9.0 && lowered.t < 11.0, "{lowered:?}");
+    let last_150 = last_from(&ads, D1, lowered.t);
+    assert_eq!(last_150.prio, 150);
+    let takeover = first_from(&ads, D2, 8.0);
+    assert!(
+        close(takeover.t - last_150.t, 3.609375),
+        "{}",
+        takeover.t - last_150.t
+    );
+    let back = ads
+        .iter()
+        .find(|a| a.src == D1 && a.prio == 150 && a.t > 15.0)
+        .unwrap();
+    let last_reset = ads
+        .iter()
+        .rev()
+        .find(|a| a.src == D2 && a.t < 15.0)
+        .unwrap();
+    let last_reset_bound = last_reset.t + 1.0 + 3.414062;
+    assert!(
+        back.t > 15.0 + 2.414 && back.t < last_reset_bound,
+        "{back:?}"
+    );
+    let d1 = result.world.hosts.iter().find(|h| h.name == "d1").unwrap();
+    assert_eq!(d1.keepalived.records["VI_1"].state.name(), "MASTER");
+}
+
+/// §3: a weight-0 script that fails puts the instance in FAULT (VIP removed, a priority-0
+/// advert from the master), and out of FAULT after `rise` successes.
+#[test]
+fn a_failing_weight_zero_script_means_fault() {
+    let result = run_lab(&tracked_script_lab(0).replace("until = \"25s\"", "until = \"12s\""));
+    let d1 = result.world.hosts.iter().find(|h| h.name == "d1").unwrap();
+    let record = &d1.keepalived.records["VI_1"];
+    assert_eq!(record.state.name(), "FAULT");
+    let fault = record.transitions.last().unwrap();
+    assert!(
+        fault.reason.contains("script chk_nginx failed"),
+        "{fault:?}"
+    );
+    assert!(!d1.ifaces.iter().any(|i| i.has_addr(VIP.parse().unwrap())));
+}
+
+/// Two directors with two LANs and a VRRP instance on each, in one vrrp_sync_group.
+fn sync_group_lab() -> String {
+    let director = |name: &str, mac: u8, priority: u8| {
+        format!(
+            r#"[host.{name}]
+nic.eth0 = {{ lan = "front", mac = "00:0c:29:00:00:{mac:02x}", addr = "192.168.188.{mac}/24" }}
+nic.eth1 = {{ lan = "back", mac = "00:0c:29:00:01:{mac:02x}", addr = "10.0.0.{mac}/24" }}
+setup = "systemctl start keepalived"
+keepalived = """
+vrrp_sync_group G1 {{
+    group {{
+        VI_FRONT
+        VI_BACK
+    }}
+}}
+vrrp_instance VI_FRONT {{
+    interface eth0
+    virtual_router_id 51
+    priority {priority}
+    virtual_ipaddress {{
+        192.168.188.120/24
+    }}
+}}
+vrrp_instance VI_BACK {{
+    interface eth1
+    virtual_router_id 52
+    priority {priority}
+    virtual_ipaddress {{
+        10.0.0.254/24
+    }}
+}}
+"""
+"#
+        )
+    };
+    format!(
+        "seed = 1\nuntil = \"14s\"\n[lan.front]\n[lan.back]\n{}{}\n[[at]]\ntime = \"8s\"\nhost = \"d1\"\nrun = \"ip link set eth1 down\"\n",
+        director("d1", 108, 150),
+        director("d2", 109, 100)
+    )
+}
+
+/// §3 vrrp_sync_group: the back link of d1 fails, so VI_BACK goes to FAULT and pulls
+/// VI_FRONT with it (priority-0 advert on the front LAN); on d2 VI_FRONT takes over after
+/// its skew time and pulls VI_BACK to MASTER at the same instant.
+#[test]
+fn a_sync_group_moves_its_members_together() {
+    let result = run_lab(&sync_group_lab());
+    let host = |name: &str| result.world.hosts.iter().find(|h| h.name == name).unwrap();
+    let state = |h: &str, i: &str| host(h).keepalived.records[i].state.name();
+    assert_eq!(
+        (state("d1", "VI_FRONT"), state("d1", "VI_BACK")),
+        ("FAULT", "FAULT")
+    );
+    assert_eq!(
+        (state("d2", "VI_FRONT"), state("d2", "VI_BACK")),
+        ("MASTER", "MASTER")
+    );
+    let became_master = |i: &str| {
+        host("d2").keepalived.records[i]
+            .transitions
+            .iter()
+            .find(|t| t.to.name() == "MASTER")
+            .unwrap()
+            .t
+            .ns()
+    };
+    assert_eq!(became_master("VI_FRONT"), became_master("VI_BACK"));
+    let front = became_master("VI_FRONT") as f64 / 1e9;
+    assert!(close(front - 8.0, 0.609375), "{front}");
 }

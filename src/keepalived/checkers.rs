@@ -10,6 +10,7 @@ use super::config::{
     CheckKind, Method, Protocol as KaProtocol, RealServer, ServiceKey as KaKey, TunnelType,
     VirtualServer, VirtualServerGroup,
 };
+use super::external::{ExitWait, Launch};
 use crate::lvs::admin::AdminError;
 use crate::lvs::ipvsadm::command::Command;
 use crate::lvs::service::{
@@ -62,14 +63,6 @@ pub struct Checkers {
     sorry_active: Vec<bool>,
     /// Bumped by a reload: timers of the previous checkers are stale.
     generation: u64,
-}
-
-/// A MISC_CHECK attempt waiting for its program to exit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MiscWait {
-    generation: u64,
-    run: usize,
-    attempt: u64,
 }
 
 /// What a checker's timer is for; `generation` names the set of checkers it belongs to.
@@ -437,8 +430,7 @@ impl Host {
                     self.tcp_close(ctx, socket);
                     self.check_done(ctx, run, Err("timeout".into()));
                 } else if let Some(slot) = self.checkers().runs[run].program.take() {
-                    self.apps[slot].checker = None;
-                    self.kill_program(ctx, slot);
+                    self.abandon(ctx, slot);
                     self.check_done(ctx, run, Err("misc_timeout: killed".into()));
                 }
             }
@@ -488,34 +480,15 @@ impl Host {
             r.attempt
         };
         let generation = self.checkers_ref().generation;
-        let file = format!("{}:misc_path", self.name);
-        let commands = match crate::scenario::commands::parse_text(&file, path) {
-            Ok(c) if c.len() == 1 => c,
-            Ok(_) => {
-                self.check_done(
-                    ctx,
-                    run,
-                    Err(format!("misc_path `{path}` must be one command")),
-                );
-                return;
-            }
-            Err(e) => {
-                self.check_done(ctx, run, Err(format!("misc_path `{path}`: {}", e.message)));
-                return;
-            }
+        let wait = ExitWait::Check {
+            generation,
+            run,
+            attempt,
         };
-        let command = &commands[0];
-        match &command.command {
-            crate::scenario::commands::Command::Program(spec) => {
-                let wait = MiscWait {
-                    generation,
-                    run,
-                    attempt,
-                };
-                ctx.trace.command(ctx.now, ctx.host, command.line.display());
-                let me =
-                    self.start_program_for(ctx, &command.line.display(), spec.build(), Some(wait));
-                self.checkers().runs[run].program = Some(me.slot);
+        match self.launch(ctx, "misc_path", path, wait) {
+            Launch::Done(result) => self.check_done(ctx, run, result),
+            Launch::Running(slot) => {
+                self.checkers().runs[run].program = Some(slot);
                 let timeout = CheckTimer::Timeout {
                     generation,
                     run,
@@ -523,31 +496,30 @@ impl Host {
                 };
                 self.arm_check(ctx, timeout_us, timeout);
             }
-            _ => {
-                let result = crate::scenario::commands::run(self, ctx, command);
-                self.check_done(ctx, run, result.map(|_| ()));
-            }
         }
     }
 
     /// The program of a MISC_CHECK attempt exited.
-    pub(crate) fn misc_check_exited(&mut self, ctx: &mut Ctx, wait: MiscWait, succeeded: bool) {
+    pub(crate) fn misc_check_exited(
+        &mut self,
+        ctx: &mut Ctx,
+        (generation, run, attempt): (u64, usize, u64),
+        succeeded: bool,
+    ) {
         let Some(checkers) = self.keepalived.checkers() else {
             return;
         };
-        let current = checkers.runs.get(wait.run);
-        if checkers.generation != wait.generation
-            || current.is_none_or(|r| r.attempt != wait.attempt)
-        {
+        let current = checkers.runs.get(run);
+        if checkers.generation != generation || current.is_none_or(|r| r.attempt != attempt) {
             return;
         }
-        self.checkers().runs[wait.run].program = None;
+        self.checkers().runs[run].program = None;
         let result = if succeeded {
             Ok(())
         } else {
             Err("exit status 1".to_owned())
         };
-        self.check_done(ctx, wait.run, result);
+        self.check_done(ctx, run, result);
     }
 
     /// What the checker's connection reports.

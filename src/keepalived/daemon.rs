@@ -9,7 +9,8 @@ use std::net::Ipv4Addr;
 
 use super::checkers::{CheckRecord, CheckTimer, Checkers};
 use super::config::{self, Config, VirtualAddress};
-use super::vrrp::{Action, Instance, VrrpState};
+use super::scripts::ScriptRun;
+use super::vrrp::{Action, Instance, TrackedScript, VrrpState};
 use crate::diagnosis::{ArpClaim, ClaimReason};
 use crate::lvs::ipvsadm::command::{Command, DaemonConfig, DaemonState};
 use crate::scenario::KeepalivedText;
@@ -50,6 +51,10 @@ pub enum TimerKind {
     },
     /// A health checker's timer.
     Check(CheckTimer),
+    /// A vrrp_script's next run.
+    Script { script: usize },
+    /// A vrrp_script run that may have outlived its timeout.
+    ScriptTimeout { script: usize, attempt: u64 },
 }
 
 /// One state change, as the JSON report lists it.
@@ -80,6 +85,12 @@ struct Daemon {
     armed: Vec<Option<SimTime>>,
     /// `lvs_sync_daemon`: the IPVS sync daemon follows this instance's state.
     lvs_sync: Option<config::SyncDaemon>,
+    /// The vrrp_scripts some instance tracks.
+    scripts: Vec<ScriptRun>,
+    /// Where adverts go (`vrrp_mcast_group4`, 224.0.0.18 by default).
+    mcast_group: Ipv4Addr,
+    /// `vrrp_sync_group`s: members move together; the state each group last announced.
+    sync_groups: Vec<(config::SyncGroup, VrrpState)>,
     checkers: Checkers,
 }
 
@@ -119,7 +130,27 @@ impl Keepalived {
         self.daemon.as_mut().map(|d| &mut d.checkers)
     }
 
-    fn arm(&self, ctx: &mut Ctx, delay_us: u64, kind: TimerKind) {
+    /// The group the running daemon's adverts go to (and its sockets joined).
+    pub fn mcast_group(&self) -> Ipv4Addr {
+        self.daemon
+            .as_ref()
+            .map_or(crate::wire::vrrp::MCAST_GROUP, |d| d.mcast_group)
+    }
+
+    /// Which daemon process is running (bumped by every start).
+    pub(crate) fn run_id(&self) -> u64 {
+        self.runs
+    }
+
+    pub(crate) fn scripts(&self) -> &[ScriptRun] {
+        self.daemon.as_ref().map_or(&[], |d| &d.scripts)
+    }
+
+    pub(crate) fn scripts_mut(&mut self) -> &mut [ScriptRun] {
+        self.daemon.as_mut().map_or(&mut [], |d| &mut d.scripts)
+    }
+
+    pub(crate) fn arm(&self, ctx: &mut Ctx, delay_us: u64, kind: TimerKind) {
         let run = self.runs;
         ctx.after(delay_us * 1_000, HostEvent::Keepalived(Timer { run, kind }));
     }
@@ -156,14 +187,28 @@ impl Host {
             self.perform(ctx, index, actions);
         }
         self.checkers_start(ctx);
+        self.scripts_start(ctx);
     }
 
     fn new_daemon(&mut self, config: Config, pid: u32) -> Daemon {
         let global = &config.global;
+        let scripts: Vec<ScriptRun> = config
+            .scripts
+            .iter()
+            .filter(|s| {
+                config
+                    .instances
+                    .iter()
+                    .any(|i| i.track_scripts.iter().any(|t| t.name == s.name))
+            })
+            .map(|s| ScriptRun::new(s.clone()))
+            .collect();
         let instances: Vec<Instance> = config
             .instances
             .iter()
+            .map(|conf| grouped_tracks_unweighted(conf, &config.sync_groups))
             .map(|conf| {
+                let scripts_tracked = tracked_scripts(&conf, &scripts);
                 let mut instance = Instance::new(
                     conf.clone(),
                     conf.garp,
@@ -171,6 +216,12 @@ impl Host {
                     global.lower_prio_no_advert,
                 );
                 instance.down_interfaces = self.down_interfaces();
+                instance.scripts = scripts_tracked;
+                instance.failed_scripts = scripts
+                    .iter()
+                    .filter(|s| !s.good)
+                    .map(|s| s.conf.name.clone())
+                    .collect();
                 instance
             })
             .collect();
@@ -181,7 +232,22 @@ impl Host {
             instances,
             next_ip_id: 1,
             lvs_sync: config.global.lvs_sync_daemon.clone(),
+            scripts,
+            mcast_group: global.mcast_group4,
+            sync_groups: config
+                .sync_groups
+                .iter()
+                .map(|g| (g.clone(), VrrpState::Init))
+                .collect(),
             checkers: Checkers::new(config.virtual_servers, config.server_groups),
+        }
+    }
+
+    /// A tracked script became good or bad: every instance tracking it reacts.
+    pub(crate) fn keepalived_script_changed(&mut self, ctx: &mut Ctx, script: &str, good: bool) {
+        for index in 0..self.vrrp_count() {
+            let actions = self.with_instance(index, |i| i.on_script(ctx.now, script, good));
+            self.perform(ctx, index, actions);
         }
     }
 
@@ -342,6 +408,9 @@ impl Host {
                 self.keepalived.arm(ctx, every_us, timer.kind);
             }
             TimerKind::Check(check) => self.checker_timer(ctx, check),
+            TimerKind::Script { .. } | TimerKind::ScriptTimeout { .. } => {
+                self.script_timer(ctx, timer.kind)
+            }
             _ => {}
         }
     }
@@ -496,6 +565,7 @@ impl Host {
         });
         self.record(ctx, &name, (from, to), reason, priority);
         self.follow_sync_daemon(ctx, index, to);
+        self.move_sync_group(ctx, &name, to);
         let script = match to {
             VrrpState::Master => notify.master,
             VrrpState::Backup => notify.backup,
@@ -515,6 +585,60 @@ impl Host {
                 "{} ({name}) runs notify script: {script} INSTANCE {name} {} {priority}",
                 log_prefix(pid),
                 to.name()
+            ));
+        }
+    }
+
+    /// vrrp_sync_group: the other members follow an instance's move, except that none is
+    /// pulled to MASTER while a member is in FAULT.
+    fn move_sync_group(&mut self, ctx: &mut Ctx, name: &str, to: VrrpState) {
+        let Some(daemon) = self.keepalived.daemon.as_ref() else {
+            return;
+        };
+        let Some(position) = daemon
+            .sync_groups
+            .iter()
+            .position(|(g, _)| g.members.iter().any(|m| m == name))
+        else {
+            return;
+        };
+        let (group, announced) = daemon.sync_groups[position].clone();
+        let members: Vec<usize> = (0..daemon.instances.len())
+            .filter(|&i| group.members.contains(&daemon.instances[i].conf.name))
+            .collect();
+        let faulty = members
+            .iter()
+            .any(|&i| daemon.instances[i].state == VrrpState::Fault);
+        if to == VrrpState::Master && faulty {
+            return;
+        }
+        if announced != to {
+            if let Some(d) = self.keepalived.daemon.as_mut() {
+                d.sync_groups[position].1 = to;
+            }
+            self.group_notify(ctx, &group, to);
+        }
+        for index in members {
+            let why = format!("sync group {}: {name} became {}", group.name, to.name());
+            let actions = self.with_instance(index, |i| i.follow_group(ctx.now, to, why));
+            self.perform(ctx, index, actions);
+        }
+    }
+
+    /// A sync group's own notify scripts, recorded in the timeline.
+    fn group_notify(&self, ctx: &mut Ctx, group: &config::SyncGroup, to: VrrpState) {
+        let script = match to {
+            VrrpState::Master => group.notify.master.as_ref(),
+            VrrpState::Backup => group.notify.backup.as_ref(),
+            VrrpState::Fault => group.notify.fault.as_ref(),
+            _ => None,
+        };
+        let pid = self.keepalived.pid();
+        if let Some(script) = script {
+            ctx.output(format!(
+                "{} ({}) runs notify script: {script}",
+                log_prefix(pid),
+                group.name
             ));
         }
     }
@@ -637,7 +761,7 @@ impl Host {
             },
         };
         let targets = if conf.unicast_peers.is_empty() {
-            vec![crate::wire::vrrp::MCAST_GROUP]
+            vec![self.keepalived.mcast_group()]
         } else {
             conf.unicast_peers.clone()
         };
@@ -781,6 +905,39 @@ impl Host {
             }
         }
     }
+}
+
+/// In a vrrp_sync_group, tracking only faults a member: its track weights count as 0.
+fn grouped_tracks_unweighted(
+    conf: &config::VrrpInstance,
+    groups: &[config::SyncGroup],
+) -> config::VrrpInstance {
+    let mut conf = conf.clone();
+    if groups.iter().any(|g| g.members.contains(&conf.name)) {
+        for track in conf
+            .track_interfaces
+            .iter_mut()
+            .chain(conf.track_scripts.iter_mut())
+        {
+            track.weight = Some(0);
+        }
+    }
+    conf
+}
+
+/// The scripts an instance tracks, with `track_script`'s weight over the script's own.
+fn tracked_scripts(conf: &config::VrrpInstance, scripts: &[ScriptRun]) -> Vec<TrackedScript> {
+    conf.track_scripts
+        .iter()
+        .filter_map(|t| {
+            let script = scripts.iter().find(|s| s.conf.name == t.name)?;
+            Some(TrackedScript {
+                name: t.name.clone(),
+                weight: t.weight.unwrap_or(script.conf.weight),
+                reverse: script.conf.reverse,
+            })
+        })
+        .collect()
 }
 
 /// The advert's interval field: whole seconds (v2) or centiseconds (v3).

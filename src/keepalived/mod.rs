@@ -4,6 +4,8 @@
 pub mod checkers;
 pub mod config;
 pub mod daemon;
+pub mod external;
+pub mod scripts;
 pub mod vrrp;
 
 use crate::scenario::commands::system::ServiceAction;

@@ -66,6 +66,16 @@ pub enum Action {
     Log(String),
 }
 
+/// A vrrp_script an instance tracks: `track_script { NAME [weight W] }` over the script's
+/// own `weight W [reverse]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedScript {
+    pub name: String,
+    pub weight: i32,
+    /// The weight applies the other way round (`weight W reverse`).
+    pub reverse: bool,
+}
+
 /// A running instance.
 #[derive(Debug, Clone)]
 pub struct Instance {
@@ -84,6 +94,10 @@ pub struct Instance {
     pub preempt_until: Option<SimTime>,
     /// Interfaces (tracked, own one included) that are down.
     pub down_interfaces: Vec<String>,
+    /// The vrrp_scripts the instance tracks, with their effective weights.
+    pub scripts: Vec<TrackedScript>,
+    /// Tracked scripts currently in their bad state.
+    pub failed_scripts: Vec<String>,
     /// When the current mastership began (GARP timers of an older one are stale).
     pub master_since: Option<SimTime>,
 }
@@ -110,6 +124,8 @@ impl Instance {
             deadline: None,
             preempt_until: None,
             down_interfaces: Vec::new(),
+            scripts: Vec::new(),
+            failed_scripts: Vec::new(),
             master_since: None,
             conf,
         }
@@ -155,6 +171,7 @@ impl Instance {
     /// with `state MASTER`).
     pub fn start(&mut self, now: SimTime) -> Vec<Action> {
         self.state = VrrpState::Init;
+        self.recompute_priority();
         self.preempt_until = None;
         self.master_adver_int_us = self.conf.advert_int_us;
         if self.is_faulty() {
@@ -417,71 +434,152 @@ impl Instance {
             .map(|t| t.weight.unwrap_or(0))
     }
 
+    /// Every tracked object with its weight and whether it is failing now.
+    fn tracked(&self) -> Vec<(String, i32, bool)> {
+        let own = (!self.conf.dont_track_primary).then(|| (self.conf.interface.clone(), 0));
+        let interfaces = own.into_iter().chain(
+            self.conf
+                .track_interfaces
+                .iter()
+                .map(|t| (t.name.clone(), t.weight.unwrap_or(0))),
+        );
+        let interfaces = interfaces.map(|(name, weight)| {
+            let down = self.down_interfaces.contains(&name);
+            (format!("interface {name}"), weight, down)
+        });
+        let scripts = self.scripts.iter().map(|t| {
+            let failing = self.failed_scripts.contains(&t.name) != t.reverse;
+            (format!("script {}", t.name), t.weight, failing)
+        });
+        interfaces.chain(scripts).collect()
+    }
+
+    fn faults(&self) -> Vec<String> {
+        self.tracked()
+            .into_iter()
+            .filter(|(_, weight, failing)| *weight == 0 && *failing)
+            .map(|(name, _, _)| name)
+            .collect()
+    }
+
     fn is_faulty(&self) -> bool {
-        self.down_interfaces
-            .iter()
-            .any(|i| self.tracked_weight(i) == Some(0))
+        !self.faults().is_empty()
     }
 
     fn fault_reason(&self) -> String {
-        let down: Vec<&str> = self
-            .down_interfaces
-            .iter()
-            .filter(|i| self.tracked_weight(i) == Some(0))
-            .map(|i| i.as_str())
-            .collect();
-        format!("interface {} down", down.join(", "))
+        format!("{} down", self.faults().join(", "))
     }
 
-    /// Base priority adjusted by the weights of tracked interfaces that are down, clamped to
-    /// 1..254 (`vrrp_set_effective_priority`); the owner's 255 never changes.
+    /// Base priority plus the tracked objects' weights — a positive weight while the object
+    /// is up, a negative one while it is down — clamped to 1..254
+    /// (`vrrp_set_effective_priority`); the owner's 255 never changes.
     fn recompute_priority(&mut self) {
         if self.conf.priority == 255 {
             return;
         }
         let delta: i32 = self
-            .down_interfaces
-            .iter()
-            .filter_map(|i| self.tracked_weight(i))
+            .tracked()
+            .into_iter()
+            .map(|(_, weight, failing)| match (weight > 0, failing) {
+                (true, false) => weight,
+                (false, true) => weight,
+                _ => 0,
+            })
             .sum();
         self.effective_priority = (self.conf.priority as i32 + delta).clamp(1, 254) as u8;
     }
 
-    /// Netlink reports a link change. A tracked interface with weight 0 going down puts the
-    /// instance in FAULT (a MASTER first sends a priority-0 advert and removes its VIPs);
-    /// coming back up it is BACKUP with a full master-down timer.
+    /// Netlink reports a link change of a tracked interface.
     pub fn on_interface(&mut self, now: SimTime, iface: &str, up: bool) -> Vec<Action> {
-        if self.tracked_weight(iface).is_none() || matches!(self.state, VrrpState::Stop) {
+        if self.tracked_weight(iface).is_none() {
             return Vec::new();
         }
         self.down_interfaces.retain(|i| i != iface);
         if !up {
             self.down_interfaces.push(iface.to_owned());
         }
+        let what = format!("interface {iface} {}", if up { "up again" } else { "down" });
+        self.reassess(now, what, "Netlink reports")
+    }
+
+    /// A tracked vrrp_script changed between good and bad (after its rise/fall count).
+    pub fn on_script(&mut self, now: SimTime, script: &str, good: bool) -> Vec<Action> {
+        if !self.scripts.iter().any(|t| t.name == script) {
+            return Vec::new();
+        }
+        self.failed_scripts.retain(|s| s != script);
+        if !good {
+            self.failed_scripts.push(script.to_owned());
+        }
+        let what = format!(
+            "script {script} {}",
+            if good { "succeeded" } else { "failed" }
+        );
+        self.reassess(now, what, "VRRP_Script")
+    }
+
+    /// After a tracked object changed: the new priority, and FAULT entered or left. A
+    /// MASTER entering FAULT first sends a priority-0 advert and removes its VIPs; leaving
+    /// FAULT the instance is BACKUP with a full master-down timer.
+    fn reassess(&mut self, now: SimTime, what: String, source: &str) -> Vec<Action> {
+        if self.state == VrrpState::Stop {
+            return Vec::new();
+        }
+        let before = self.effective_priority;
         self.recompute_priority();
-        let faulty = self.is_faulty();
-        match (self.state, faulty) {
+        let mut actions = Vec::new();
+        if self.effective_priority != before {
+            actions.push(self.log(format!(
+                "{what}: effective priority {before} → {}",
+                self.effective_priority
+            )));
+        }
+        match (self.state, self.is_faulty()) {
             (VrrpState::Fault, false) => {
                 self.master_adver_int_us = self.conf.advert_int_us;
                 self.deadline = Some(now + self.master_down_us() * 1_000);
-                vec![
-                    self.log("Entering BACKUP STATE"),
-                    self.transition(VrrpState::Backup, format!("interface {iface} up again")),
-                ]
+                actions.push(self.log("Entering BACKUP STATE"));
+                actions.push(self.transition(VrrpState::Backup, what));
             }
-            (VrrpState::Fault, true) | (_, false) => Vec::new(),
+            (VrrpState::Fault, true) | (_, false) => {}
             (was, true) => {
                 self.deadline = None;
-                let mut actions = vec![self.log(format!(
-                    "Netlink reports {iface} down; Entering FAULT STATE"
-                ))];
+                actions.push(self.log(format!("{source} {what}; Entering FAULT STATE")));
                 if was == VrrpState::Master {
                     actions.push(Action::SendAdvert { priority: 0 });
                     actions.push(Action::RemoveVips);
                 }
-                actions.push(self.transition(VrrpState::Fault, format!("interface {iface} down")));
+                actions.push(self.transition(VrrpState::Fault, what));
+            }
+        }
+        actions
+    }
+
+    /// A vrrp_sync_group partner moved to `to`: this member follows (`vrrp_sync.c`): to
+    /// MASTER from BACKUP, to BACKUP from MASTER (VIPs removed), to FAULT from either.
+    pub fn follow_group(&mut self, now: SimTime, to: VrrpState, why: String) -> Vec<Action> {
+        match (to, self.state) {
+            (VrrpState::Master, VrrpState::Backup) => self.become_master(now, why),
+            (VrrpState::Backup, VrrpState::Master) => {
+                self.deadline = Some(now + self.master_down_us() * 1_000);
+                vec![
+                    self.log("Entering BACKUP STATE"),
+                    Action::RemoveVips,
+                    self.transition(VrrpState::Backup, why),
+                ]
+            }
+            (VrrpState::Fault, VrrpState::Master | VrrpState::Backup) => {
+                let was_master = self.state == VrrpState::Master;
+                self.deadline = None;
+                let mut actions = vec![self.log("Entering FAULT STATE")];
+                if was_master {
+                    actions.push(Action::SendAdvert { priority: 0 });
+                    actions.push(Action::RemoveVips);
+                }
+                actions.push(self.transition(VrrpState::Fault, why));
                 actions
             }
+            _ => Vec::new(),
         }
     }
 

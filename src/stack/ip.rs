@@ -566,7 +566,7 @@ impl Host {
     fn joined_group(&self, dev: IfIndex, group: std::net::Ipv4Addr) -> bool {
         let name = &*self.ifaces[dev].name;
         group == std::net::Ipv4Addr::new(224, 0, 0, 1)
-            || (group == crate::wire::vrrp::MCAST_GROUP
+            || (group == self.keepalived.mcast_group()
                 && self
                     .keepalived
                     .instances()

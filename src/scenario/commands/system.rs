@@ -19,6 +19,16 @@ pub enum ServiceAction {
     Disable,
 }
 
+/// The signals `kill`/`pkill`/`killall` send here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Term,
+    Kill,
+    /// Signal 0: nothing is sent, the exit status says whether the process exists (the
+    /// classic keepalived `vrrp_script`: `killall -0 nginx`).
+    Probe,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SystemCommand {
     WebServer {
@@ -37,7 +47,7 @@ pub enum SystemCommand {
     Poweroff,
     Signal {
         name: String,
-        kill: bool,
+        signal: Signal,
         quiet_if_none: bool,
     },
     Install,
@@ -184,16 +194,21 @@ pub fn parse_modprobe(args: &mut Args) -> Result<SystemCommand, Diagnostic> {
 
 /// `kill [-9|-KILL|-15|-TERM] $(pidof NAME)`, `pkill [-9] NAME`, `killall [-9] NAME`.
 pub fn parse_signal(args: &mut Args, program: &str) -> Result<SystemCommand, Diagnostic> {
-    let usage = "kill [-9] $(pidof NAME), pkill [-9] NAME, killall [-9] NAME";
-    let mut kill = false;
+    let usage = "kill [-9|-0] $(pidof NAME), pkill [-9|-0] NAME, killall [-9|-0] NAME";
+    let mut signal = Signal::Term;
     let mut name = None;
     while let Some(word) = args.take() {
         match word.text.as_str() {
-            "-9" | "-KILL" | "-SIGKILL" => kill = true,
-            "-15" | "-TERM" | "-SIGTERM" => kill = false,
+            "-9" | "-KILL" | "-SIGKILL" => signal = Signal::Kill,
+            "-15" | "-TERM" | "-SIGTERM" => signal = Signal::Term,
+            "-0" => signal = Signal::Probe,
             "-s" => {
                 let sig = args.expect("the signal")?;
-                kill = matches!(sig.text.as_str(), "9" | "KILL" | "SIGKILL");
+                signal = match sig.text.as_str() {
+                    "9" | "KILL" | "SIGKILL" => Signal::Kill,
+                    "0" => Signal::Probe,
+                    _ => Signal::Term,
+                };
             }
             text if program == "kill" => {
                 let Some(target) = text
@@ -212,7 +227,7 @@ pub fn parse_signal(args: &mut Args, program: &str) -> Result<SystemCommand, Dia
     let name = name.ok_or_else(|| args.missing("the process name"))?;
     Ok(SystemCommand::Signal {
         name,
-        kill,
+        signal,
         quiet_if_none: program == "pkill",
     })
 }
@@ -250,20 +265,25 @@ pub fn run(host: &mut Host, ctx: &mut Ctx, command: &SystemCommand) -> Result<Ve
         }
         SystemCommand::Signal {
             name,
-            kill,
+            signal,
             quiet_if_none,
         } => {
-            let hit = if name == "keepalived" {
-                signal_keepalived(host, ctx, *kill)
-            } else if name == "nginx" || name == "httpd" {
-                let running =
-                    host.web.running == Some(if name == "nginx" { "nginx" } else { "httpd" });
-                if running {
-                    host.web_server_stop(ctx);
+            let hit = match *signal {
+                Signal::Probe => running_processes(host, name),
+                Signal::Kill | Signal::Term => {
+                    let kill = *signal == Signal::Kill;
+                    if name == "keepalived" {
+                        signal_keepalived(host, ctx, kill)
+                    } else if name == "nginx" || name == "httpd" {
+                        let running = running_processes(host, name);
+                        if running > 0 {
+                            host.web_server_stop(ctx);
+                        }
+                        running
+                    } else {
+                        host.signal_programs(ctx, name, kill)
+                    }
                 }
-                running as usize
-            } else {
-                host.signal_programs(ctx, name, *kill)
             };
             match (hit, quiet_if_none) {
                 (0, true) => Err(String::new()),
@@ -274,6 +294,15 @@ pub fn run(host: &mut Host, ctx: &mut Ctx, command: &SystemCommand) -> Result<Ve
         SystemCommand::Install => Ok(vec![
             "(lvsim: the software is already installed)".to_owned(),
         ]),
+    }
+}
+
+/// How many processes called `name` run on the host (the web server, keepalived, programs).
+fn running_processes(host: &Host, name: &str) -> usize {
+    match name {
+        "nginx" | "httpd" => (host.web.running == Some(name)) as usize,
+        "keepalived" => host.keepalived.is_running() as usize,
+        _ => host.count_programs(name),
     }
 }
 

@@ -126,8 +126,8 @@ pub struct AppSlot {
     pub program: Option<Box<dyn Program>>,
     pub me: AppRef,
     pub running: bool,
-    /// A keepalived MISC_CHECK waiting for this program's exit status.
-    pub checker: Option<crate::keepalived::checkers::MiscWait>,
+    /// keepalived waiting for this program's exit status (MISC_CHECK, vrrp_script).
+    pub waiter: Option<crate::keepalived::external::ExitWait>,
 }
 
 /// Writes a line of program output when the timeline is being recorded.
@@ -153,7 +153,7 @@ impl Host {
         ctx: &mut Ctx,
         cmd: &str,
         program: Box<dyn Program>,
-        checker: Option<crate::keepalived::checkers::MiscWait>,
+        waiter: Option<crate::keepalived::external::ExitWait>,
     ) -> AppRef {
         let report = ctx.trace.apps.len();
         ctx.trace.apps.push(AppReport {
@@ -176,7 +176,7 @@ impl Host {
             program: Some(program),
             me,
             running: true,
-            checker,
+            waiter,
         });
         self.with_program(me.slot, |program, host| program.start(host, ctx, me));
         me
@@ -205,7 +205,7 @@ impl Host {
         let mut waiting = None;
         if let Some(slot) = self.apps.get_mut(me.slot) {
             slot.running = false;
-            waiting = slot.checker.take();
+            waiting = slot.waiter.take();
         }
         let succeeded = tally.ok > 0 && tally.failed == 0;
         let report = &mut ctx.trace.apps[me.report];
@@ -214,7 +214,7 @@ impl Host {
         report.served_by = tally.served_by;
         report.finished = Some(ctx.now);
         if let Some(wait) = waiting {
-            self.misc_check_exited(ctx, wait, succeeded);
+            self.external_exited(ctx, wait, succeeded);
         }
     }
 
@@ -232,10 +232,9 @@ impl Host {
         self.with_program(slot, |program, host| program.timer(host, ctx, me, token));
     }
 
-    /// `pkill [-9] NAME`: SIGTERM (the program may clean up) or SIGKILL (it ends at once) to
-    /// every running program of that name. Returns how many got the signal.
-    pub fn signal_programs(&mut self, ctx: &mut Ctx, name: &str, kill: bool) -> usize {
-        let slots: Vec<usize> = (0..self.apps.len())
+    /// The slots of the running programs called `name`.
+    fn program_slots(&self, name: &str) -> Vec<usize> {
+        (0..self.apps.len())
             .filter(|&i| {
                 self.apps[i].running
                     && self.apps[i]
@@ -243,7 +242,18 @@ impl Host {
                         .as_ref()
                         .is_some_and(|p| p.name() == name)
             })
-            .collect();
+            .collect()
+    }
+
+    /// How many running programs are called `name`.
+    pub fn count_programs(&self, name: &str) -> usize {
+        self.program_slots(name).len()
+    }
+
+    /// `pkill [-9] NAME`: SIGTERM (the program may clean up) or SIGKILL (it ends at once) to
+    /// every running program of that name. Returns how many got the signal.
+    pub fn signal_programs(&mut self, ctx: &mut Ctx, name: &str, kill: bool) -> usize {
+        let slots = self.program_slots(name);
         for &slot in &slots {
             let me = self.apps[slot].me;
             if kill {
