@@ -100,6 +100,8 @@ pub struct Instance {
     pub failed_scripts: Vec<String>,
     /// When the current mastership began (GARP timers of an older one are stale).
     pub master_since: Option<SimTime>,
+    /// A BACKUP's timer shortened by a priority-0 advert: who left (the takeover's cause).
+    pub leaving_master: Option<Ipv4Addr>,
 }
 
 fn secs(us: u64) -> String {
@@ -127,6 +129,7 @@ impl Instance {
             scripts: Vec::new(),
             failed_scripts: Vec::new(),
             master_since: None,
+            leaving_master: None,
             conf,
         }
     }
@@ -213,13 +216,19 @@ impl Instance {
     pub fn on_timer(&mut self, now: SimTime) -> Vec<Action> {
         self.deadline = None;
         match self.state {
-            VrrpState::Backup => self.become_master(
-                now,
-                format!(
-                    "no advert for Master_Down_Interval {} s: master-down timer expired",
-                    secs(self.master_down_us())
-                ),
-            ),
+            VrrpState::Backup => {
+                let why = match self.leaving_master.take() {
+                    Some(master) => format!(
+                        "{master} left with a priority-0 advert; skew time {} s over",
+                        secs(self.skew_us())
+                    ),
+                    None => format!(
+                        "no advert for Master_Down_Interval {} s: master-down timer expired",
+                        secs(self.master_down_us())
+                    ),
+                };
+                self.become_master(now, why)
+            }
             VrrpState::Master => {
                 self.deadline = Some(now + self.conf.advert_int_us * 1_000);
                 vec![Action::SendAdvert {
@@ -328,8 +337,10 @@ impl Instance {
 
     /// `vrrp_state_backup`.
     fn backup_receives(&mut self, now: SimTime, src: Ipv4Addr, advert: &Advert) -> Vec<Action> {
+        self.leaving_master = None;
         if advert.priority == 0 {
             self.deadline = Some(now + self.skew_us() * 1_000);
+            self.leaving_master = Some(src);
             return vec![self.log(format!(
                 "Backup received priority 0 advertisement from {src}: taking over after the skew time {} s",
                 secs(self.skew_us())
