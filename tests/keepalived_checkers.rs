@@ -188,3 +188,42 @@ fn misc_check_runs_the_command_and_reads_its_exit_status() {
     assert!(curls >= 4, "the checks ran curl on the director: {curls}");
     assert!(!listing(&result).contains("192.168.0.202"));
 }
+
+/// §4 HTTP_GET: every url is fetched in order, each on its own connection, and all must
+/// answer with an accepted status: nginx has no /health (404), so the server goes down on
+/// the first run (no retries before a first verdict) and is never added back.
+#[test]
+fn http_get_checks_every_url_in_order() {
+    let servers = r#"    real_server 192.168.0.202 80 {
+        weight 1
+        HTTP_GET {
+            url {
+                path /
+                status_code 200
+            }
+            url {
+                path /health
+                status_code 200
+            }
+            connect_timeout 1
+        }
+    }
+"#;
+    let result = run_lab(&lab("", servers, ""));
+    let lines = checker_lines(&result);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(
+        (lines[0].2.as_str(), lines[0].3.as_str()),
+        ("down", "removed")
+    );
+    let requests = result
+        .world
+        .hosts
+        .iter()
+        .find(|h| h.name == "rs1")
+        .unwrap()
+        .web
+        .served;
+    assert!(requests >= 2, "both urls were asked for: {requests}");
+    assert!(!listing(&result).contains("192.168.0.202"));
+}

@@ -470,3 +470,45 @@ fn a_sync_group_moves_its_members_together() {
     let front = became_master("VI_FRONT") as f64 / 1e9;
     assert!(close(front - 8.0, 0.609375), "{front}");
 }
+
+/// §3/§6 unicast_peer: adverts go to each peer's address (its MAC, TTL 255) instead of the
+/// group; the election and the takeover after a graceful stop are the same.
+#[test]
+fn unicast_peers_get_the_adverts_directly() {
+    let peers = |own: &str, peer: &str| {
+        format!(
+            "    unicast_src_ip {own}\n    unicast_peer {{\n        {peer}\n    }}\n    virtual_ipaddress {{\n"
+        )
+    };
+    let text = include_str!("../scenarios/keepalived-failover.toml");
+    let (d1_part, d2_part) = text.split_at(text.find("[host.d2]").unwrap());
+    let lab = d1_part.replacen("    virtual_ipaddress {\n", &peers(D1, D2), 1)
+        + &d2_part.replacen("    virtual_ipaddress {\n", &peers(D2, D1), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let (_, pcap) = run_lab_with_pcap(&lab, dir.path());
+    let rows = tshark_fields(
+        &pcap,
+        &[
+            "frame.interface_name",
+            "ip.src",
+            "ip.dst",
+            "eth.dst",
+            "ip.ttl",
+            "vrrp.prio",
+        ],
+    );
+    let sent: Vec<_> = rows
+        .iter()
+        .filter(|r| r[0] == "d1/eth0" && r[1] == D1 && !r[5].is_empty())
+        .collect();
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter()
+            .all(|r| r[2] == D2 && r[3] == "00:0c:29:50:d5:64" && r[4] == "255"),
+        "{sent:?}"
+    );
+    let ads = adverts(&pcap);
+    assert!(close(ads[0].t, 3.414062), "{:?}", ads[0]);
+    let bye = ads.iter().find(|a| a.prio == 0).unwrap();
+    assert!(close(first_from(&ads, D2, bye.t).t - bye.t, 0.609375));
+}

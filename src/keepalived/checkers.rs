@@ -48,6 +48,8 @@ struct CheckRun {
     socket: Option<SocketId>,
     /// The program slot of a MISC_CHECK attempt in progress.
     program: Option<usize>,
+    /// HTTP_GET: which url of the attempt is being fetched.
+    url: usize,
     response: Vec<u8>,
 }
 
@@ -102,6 +104,7 @@ impl Checkers {
                         attempt: 0,
                         socket: None,
                         program: None,
+                        url: 0,
                         response: Vec::new(),
                     });
                 }
@@ -348,11 +351,33 @@ impl Host {
             }
             self.update_quorum(ctx, vs);
         }
+        self.say_unchecked_digests(ctx);
         for run in 0..self.checkers_ref().runs.len() {
             let warmup = self.checker_conf(run).warmup_us;
             let delay = self.rng.range_inclusive(0, warmup);
             let generation = self.checkers_ref().generation;
             self.arm_check(ctx, delay, CheckTimer::Start { generation, run });
+        }
+    }
+
+    /// HTTP_GET `digest`: lvsim compares the status code only, and says so.
+    fn say_unchecked_digests(&self, ctx: &mut Ctx) {
+        let paths: Vec<String> = (0..self.checkers_ref().runs.len())
+            .filter_map(|run| match &self.checker_conf(run).kind {
+                CheckKind::Http { urls, .. } => Some(urls.clone()),
+                _ => None,
+            })
+            .flatten()
+            .filter(|u| u.digest.is_some())
+            .map(|u| u.path)
+            .collect();
+        for path in paths {
+            self.checker_say(
+                ctx,
+                format!(
+                    "HTTP_GET url {path}: the digest is not checked by lvsim (only the status code)"
+                ),
+            );
         }
     }
 
@@ -441,6 +466,16 @@ impl Host {
     /// One attempt: a TCP connection to connect_ip:connect_port (from `bindto`).
     fn start_check(&mut self, ctx: &mut Ctx, run: usize) {
         let c = self.checker_conf(run).clone();
+        if self.suspended(run) {
+            crate::explain!(
+                ctx,
+                "{}: ha_suspend: the VIP is not on this director, check skipped",
+                self.name
+            );
+            let generation = self.checkers_ref().generation;
+            self.arm_check(ctx, c.delay_loop_us, CheckTimer::Start { generation, run });
+            return;
+        }
         if let CheckKind::Misc {
             path, timeout_us, ..
         } = &c.kind
@@ -448,13 +483,21 @@ impl Host {
             self.start_misc_check(ctx, run, path, *timeout_us);
             return;
         }
-        let remote = SocketAddrV4::new(c.connect_ip, c.connect_port);
         let attempt = {
             let r = &mut self.checkers().runs[run];
             r.attempt += 1;
-            r.response.clear();
+            r.url = 0;
             r.attempt
         };
+        self.connect_check(ctx, run, attempt);
+    }
+
+    /// One connection of an attempt (HTTP_GET opens one per url, in order), under
+    /// `connect_timeout`.
+    fn connect_check(&mut self, ctx: &mut Ctx, run: usize, attempt: u64) {
+        let c = self.checker_conf(run).clone();
+        let remote = SocketAddrV4::new(c.connect_ip, c.connect_port);
+        self.checkers().runs[run].response.clear();
         match self.tcp_connect(ctx, Owner::Checker(run), remote, c.bindto) {
             Ok(socket) => {
                 self.checkers().runs[run].socket = Some(socket);
@@ -467,6 +510,15 @@ impl Host {
                 self.arm_check(ctx, c.connect_timeout_us, timeout);
             }
             Err(failure) => self.check_done(ctx, run, Err(failure.errno_text().into())),
+        }
+    }
+
+    /// `ha_suspend`: a virtual server's checkers idle while its address is not local.
+    fn suspended(&self, run: usize) -> bool {
+        let s = &self.checkers_ref().servers[self.checkers_ref().runs[run].vs];
+        match s.key {
+            KaKey::Addr(ip, _) => s.ha_suspend && !self.is_local(ip),
+            _ => false,
         }
     }
 
@@ -540,11 +592,11 @@ impl Host {
             }
             (TcpEvent::Connected, CheckKind::Http { urls, .. }) => {
                 let c = self.checker_conf(run);
-                let host = urls
-                    .first()
+                let url = urls.get(self.checkers_ref().runs[run].url);
+                let host = url
                     .and_then(|u| u.virtualhost.clone())
                     .unwrap_or_else(|| format!("{}:{}", c.connect_ip, c.connect_port));
-                let path = urls.first().map_or("/".to_owned(), |u| u.path.clone());
+                let path = url.map_or("/".to_owned(), |u| u.path.clone());
                 let request = format!(
                     "GET {path} HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: {host}\r\n\r\n"
                 );
@@ -555,8 +607,15 @@ impl Host {
                 self.checkers().runs[run].socket = None;
                 self.tcp_close(ctx, socket);
                 let response = std::mem::take(&mut self.checkers().runs[run].response);
-                let verdict = http_verdict(&response, urls.first());
-                self.check_done(ctx, run, verdict);
+                let index = self.checkers_ref().runs[run].url;
+                let verdict = http_verdict(&response, urls.get(index));
+                if verdict.is_ok() && index + 1 < urls.len() {
+                    self.checkers().runs[run].url += 1;
+                    let attempt = self.checkers_ref().runs[run].attempt;
+                    self.connect_check(ctx, run, attempt);
+                } else {
+                    self.check_done(ctx, run, verdict);
+                }
             }
             (TcpEvent::Error(errno), _) => {
                 self.checkers().runs[run].socket = None;
@@ -653,6 +712,16 @@ impl Host {
         self.checkers().alive[vs][rs] = alive;
         let action = self.apply_rs_state(ctx, vs, rs, alive);
         self.record_check(ctx, vs, rs, if alive { "up" } else { "down" }, action);
+        let real = &self.checkers_ref().servers[vs].real_servers[rs];
+        let script = if alive {
+            &real.notify_up
+        } else {
+            &real.notify_down
+        };
+        if let Some(script) = script.clone() {
+            let name = self.checkers_ref().rs_name(vs, rs);
+            self.checker_say(ctx, format!("(RS {name}) runs notify script: {script}"));
+        }
         self.update_quorum(ctx, vs);
     }
 
@@ -716,6 +785,11 @@ impl Host {
                 quorum.saturating_sub(hysteresis)
             ),
         );
+        let s = &self.checkers_ref().servers[vs];
+        let script = if now_up { &s.quorum_up } else { &s.quorum_down };
+        if let Some(script) = script.clone() {
+            self.checker_say(ctx, format!("(VS {name}) runs quorum script: {script}"));
+        }
         if self.checkers_ref().servers[vs].sorry_server.is_some() {
             self.switch_sorry_server(ctx, vs, !now_up);
         }

@@ -177,10 +177,7 @@ impl Host {
         self.next_pid += 3;
         let daemon = self.new_daemon(config, pid);
         self.keepalived.daemon = Some(daemon);
-        ctx.output(format!(
-            "{} Starting VRRP child process, pid={pid}",
-            log_prefix(pid)
-        ));
+        ctx.output(format!("Keepalived[{pid}]: Starting Keepalived v2.2.7"));
         for index in 0..self.vrrp_count() {
             self.remove_vips(ctx, index);
             let actions = self.with_instance(index, |i| i.start(ctx.now));
