@@ -512,3 +512,31 @@ fn unicast_peers_get_the_adverts_directly() {
     let bye = ads.iter().find(|a| a.prio == 0).unwrap();
     assert!(close(first_from(&ads, D2, bye.t).t - bye.t, 0.609375));
 }
+
+/// §2/§3 GARP settings: `garp_master_delay 0` drops the second burst, `garp_master_refresh 2`
+/// sends `garp_master_refresh_repeat` GARPs every 2 s while MASTER, `garp_master_repeat 2`
+/// makes the burst two GARPs.
+#[test]
+fn garp_delay_refresh_and_repeat_settings() {
+    let lab = include_str!("../scenarios/keepalived-failover.toml").replacen(
+        "    advert_int 1\n",
+        "    advert_int 1\n    garp_master_delay 0\n    garp_master_refresh 2\n    garp_master_repeat 2\n",
+        1,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (_, pcap) = run_lab_with_pcap(&lab, dir.path());
+    let d1 = garps(&pcap, "d1");
+    let first = 3.414062;
+    let at = |t: f64| d1.iter().filter(|&&g| (g - t).abs() < 0.002).count();
+    assert_eq!(at(first), 2, "{d1:?}");
+    assert_eq!((at(first + 2.0), at(first + 4.0)), (1, 1), "{d1:?}");
+    assert_eq!(
+        at(first + 5.0),
+        0,
+        "no second burst with garp_master_delay 0"
+    );
+    assert!(
+        d1.iter().all(|&t| t < 8.0 || t > 15.0),
+        "no refresh after the stop: {d1:?}"
+    );
+}
