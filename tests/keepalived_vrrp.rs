@@ -540,3 +540,39 @@ fn garp_delay_refresh_and_repeat_settings() {
         "no refresh after the stop: {d1:?}"
     );
 }
+
+/// A LAN partition (`[[at]] partition`) between the directors: d2 takes over 3.609 s after
+/// the last advert it heard, both hold the VIP (the split-brain conflict is reported on d1),
+/// and after `heal` d1 (150) answers d2's advert and d2 yields.
+#[test]
+fn a_lan_partition_makes_two_masters_until_it_heals() {
+    let text = include_str!("../scenarios/keepalived-split-brain.toml");
+    let lab = format!(
+        "{}[[at]]\ntime = \"8s\"\npartition = {{ lan = \"lan0\", groups = [[\"d1\"], [\"client\", \"d2\", \"rs1\", \"rs2\"]] }}\n\n[[at]]\ntime = \"15s\"\nheal = {{ lan = \"lan0\" }}\n",
+        &text[..text.find("[[at]]").unwrap()]
+    );
+    let result = run_lab(&lab);
+    let host = |name: &str| result.world.hosts.iter().find(|h| h.name == name).unwrap();
+    let d2 = &host("d2").keepalived.records["VI_1"];
+    let takeover = d2
+        .transitions
+        .iter()
+        .find(|t| t.to.name() == "MASTER")
+        .unwrap();
+    assert!(
+        close(takeover.t.ns() as f64 / 1e9 - 7.414062, 3.609375),
+        "{takeover:?}"
+    );
+    assert_eq!(d2.state.name(), "BACKUP");
+    assert_eq!(host("d1").keepalived.records["VI_1"].state.name(), "MASTER");
+    assert!(
+        result
+            .world
+            .trace
+            .warnings
+            .iter()
+            .any(|w| w.kind == "arp-conflict"
+                && w.host == "d1"
+                && w.detail.contains("split brain"))
+    );
+}

@@ -868,10 +868,38 @@ impl Host {
         self.checkers_start(ctx);
     }
 
+    /// `omega`: at shutdown the down notifies of the servers still up, and quorum_down.
+    fn omega_notifies(&mut self, ctx: &mut Ctx, vs: usize) {
+        let s = self.checkers_ref().servers[vs].clone();
+        for (rs, real) in s.real_servers.iter().enumerate() {
+            if let Some(script) = real
+                .notify_down
+                .as_ref()
+                .filter(|_| self.checkers_ref().alive[vs][rs])
+            {
+                let name = self.checkers_ref().rs_name(vs, rs);
+                self.checker_say(
+                    ctx,
+                    format!("(RS {name}) runs notify script: {script} (omega: shutdown)"),
+                );
+            }
+        }
+        if let Some(script) = s.quorum_down.filter(|_| self.checkers_ref().quorum_up[vs]) {
+            let name = self.checkers_ref().vs_name(vs);
+            self.checker_say(
+                ctx,
+                format!("(VS {name}) runs quorum script: {script} (omega: shutdown)"),
+            );
+        }
+    }
+
     /// SIGTERM (§5 "Shutdown"): every real server removed, then every virtual server.
     pub(crate) fn checkers_stop(&mut self, ctx: &mut Ctx) {
         let count = self.checkers_ref().servers.len();
         for vs in 0..count {
+            if self.checkers_ref().servers[vs].omega {
+                self.omega_notifies(ctx, vs);
+            }
             for rs in 0..self.checkers_ref().servers[vs].real_servers.len() {
                 self.set_dest(ctx, vs, rs, None, "shutdown");
             }
