@@ -1,28 +1,21 @@
 //! The keepalived daemon on a host: started, stopped and killed by the lab's commands, it
-//! runs the VRRP instances of its configuration (`vrrp.rs`) and performs what they decide —
-//! adverts on 224.0.0.18, VIPs added and removed with their labels, gratuitous ARP bursts —
-//! with the process-level facts §9 measured: IP IDs from 1 per process, VIPs left on the
-//! interface by SIGKILL and removed by the next start.
+//! runs the VRRP instances of its configuration (`vrrp.rs`) and performs what they decide
+//! (adverts: `adverts.rs`; VIPs and gratuitous ARP: `vips.rs`; groups and the sync daemon:
+//! `groups.rs`), with the process-level facts §9 measured: IP IDs from 1 per process, VIPs
+//! left on the interface by SIGKILL and removed by the next start.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use super::checkers::{CheckRecord, CheckTimer, Checkers};
-use super::config::{self, Config, VirtualAddress};
+use super::config::{self, Config};
 use super::scripts::ScriptRun;
 use super::vrrp::{Action, Instance, TrackedScript, VrrpState};
-use crate::diagnosis::{ArpClaim, ClaimReason};
-use crate::lvs::ipvsadm::command::{Command, DaemonConfig, DaemonState};
 use crate::scenario::KeepalivedText;
 use crate::sim::SimTime;
-use crate::stack::addr::{IfAddr, Scope};
 use crate::stack::ctx::Ctx;
-use crate::stack::host::{Host, HostEvent, OutRoute};
+use crate::stack::host::{Host, HostEvent};
 use crate::stack::iface::IfIndex;
-use crate::wire::arp::{ArpRepr, OP_REQUEST};
-use crate::wire::ipv4::{self, Ipv4Info, Ipv4Meta};
-use crate::wire::vrrp::{Advert, AdvertAuth, PROTO_VRRP, TOS, TTL};
-use crate::wire::{MacAddr, Packet};
 
 /// A keepalived timer; `run` names the daemon process it belongs to, so timers of a
 /// stopped or killed daemon are ignored.
@@ -75,23 +68,23 @@ pub struct InstanceRecord {
 }
 
 /// A running daemon process.
-struct Daemon {
-    run: u64,
-    pid: u32,
-    instances: Vec<Instance>,
+pub(super) struct Daemon {
+    pub(super) run: u64,
+    pub(super) pid: u32,
+    pub(super) instances: Vec<Instance>,
     /// The IP ID of the next advert: from 1 for the life of the process (§9).
-    next_ip_id: u16,
+    pub(super) next_ip_id: u16,
     /// Per instance, the deadline its pending state-timer event was scheduled for.
-    armed: Vec<Option<SimTime>>,
+    pub(super) armed: Vec<Option<SimTime>>,
     /// `lvs_sync_daemon`: the IPVS sync daemon follows this instance's state.
-    lvs_sync: Option<config::SyncDaemon>,
+    pub(super) lvs_sync: Option<config::SyncDaemon>,
     /// The vrrp_scripts some instance tracks.
-    scripts: Vec<ScriptRun>,
+    pub(super) scripts: Vec<ScriptRun>,
     /// Where adverts go (`vrrp_mcast_group4`, 224.0.0.18 by default).
-    mcast_group: Ipv4Addr,
+    pub(super) mcast_group: Ipv4Addr,
     /// `vrrp_sync_group`s: members move together; the state each group last announced.
-    sync_groups: Vec<(config::SyncGroup, VrrpState)>,
-    checkers: Checkers,
+    pub(super) sync_groups: Vec<(config::SyncGroup, VrrpState)>,
+    pub(super) checkers: Checkers,
 }
 
 /// keepalived on one host: the configuration file and, while it runs, the daemon.
@@ -99,7 +92,7 @@ struct Daemon {
 pub struct Keepalived {
     /// /etc/keepalived/keepalived.conf (the host's `keepalived` text).
     pub conf: Option<KeepalivedText>,
-    daemon: Option<Daemon>,
+    pub(super) daemon: Option<Daemon>,
     runs: u64,
     /// Every instance that ever ran, by name.
     pub records: BTreeMap<String, InstanceRecord>,
@@ -161,7 +154,7 @@ impl Keepalived {
 }
 
 /// The VRRP child's log prefix (the child is the daemon's pid + 1).
-fn log_prefix(pid: u32) -> String {
+pub(super) fn log_prefix(pid: u32) -> String {
     format!("Keepalived_vrrp[{}]:", pid + 1)
 }
 
@@ -203,7 +196,7 @@ impl Host {
         let instances: Vec<Instance> = config
             .instances
             .iter()
-            .map(|conf| grouped_tracks_unweighted(conf, &config.sync_groups))
+            .map(|conf| super::groups::grouped_tracks_unweighted(conf, &config.sync_groups))
             .map(|conf| {
                 let scripts_tracked = tracked_scripts(&conf, &scripts);
                 let mut instance = Instance::new(
@@ -256,14 +249,18 @@ impl Host {
             .collect()
     }
 
-    fn vrrp_count(&self) -> usize {
+    pub(super) fn vrrp_count(&self) -> usize {
         self.keepalived
             .daemon
             .as_ref()
             .map_or(0, |d| d.instances.len())
     }
 
-    fn with_instance<R>(&mut self, index: usize, f: impl FnOnce(&mut Instance) -> R) -> R {
+    pub(super) fn with_instance<R>(
+        &mut self,
+        index: usize,
+        f: impl FnOnce(&mut Instance) -> R,
+    ) -> R {
         let daemon = self.keepalived.daemon.as_mut().expect("daemon running");
         f(&mut daemon.instances[index])
     }
@@ -412,77 +409,8 @@ impl Host {
         }
     }
 
-    /// A VRRP datagram was delivered locally: find the instance of that VRID on the
-    /// receiving interface, check the advert, and let the instance react.
-    pub(crate) fn vrrp_receive(
-        &mut self,
-        ctx: &mut Ctx,
-        dev: IfIndex,
-        info: &Ipv4Info,
-        packet: &Packet,
-    ) {
-        let iface = self.ifaces[dev].name.to_string();
-        if !self.keepalived.is_running() {
-            crate::explain!(
-                ctx,
-                "{}: no VRRP listener (keepalived is not running)",
-                self.name
-            );
-            return;
-        }
-        let payload = &packet.data()[info.header_len..info.total_len];
-        let advert = match Advert::parse(payload, info.src, info.dst) {
-            Ok(a) => a,
-            Err(why) => {
-                ctx.drop_packet(&iface, format!("vrrp: {why}"));
-                return;
-            }
-        };
-        let found = (0..self.vrrp_count()).find(|&i| {
-            self.with_instance(i, |inst| {
-                inst.conf.vrid == advert.vrid && inst.conf.interface == iface
-            })
-        });
-        let Some(index) = found else {
-            crate::explain!(
-                ctx,
-                "{}: no VRRP instance with VRID {} on {iface}",
-                self.name,
-                advert.vrid
-            );
-            return;
-        };
-        if info.src == self.instance_source(index).unwrap_or(Ipv4Addr::UNSPECIFIED) {
-            return;
-        }
-        if let Err(why) = self.with_instance(index, |i| i.check_advert(info.ttl, &advert)) {
-            let name = self.with_instance(index, |i| i.conf.name.clone());
-            ctx.drop_packet(&iface, format!("vrrp: ({name}) {why}"));
-            return;
-        }
-        let own = self.instance_source(index).unwrap_or(Ipv4Addr::UNSPECIFIED);
-        let actions = self.with_instance(index, |i| i.on_advert(ctx.now, info.src, own, &advert));
-        self.perform(ctx, index, actions);
-    }
-
-    /// The address adverts leave from: `mcast_src_ip`/`unicast_src_ip`, else the
-    /// interface's primary address.
-    fn instance_source(&self, index: usize) -> Option<Ipv4Addr> {
-        let daemon = self.keepalived.daemon.as_ref()?;
-        let conf = &daemon.instances[index].conf;
-        if let Some(ip) = conf.unicast_src_ip.or(conf.mcast_src_ip) {
-            return Some(ip);
-        }
-        let dev = self.iface_index(&conf.interface)?;
-        self.ifaces[dev]
-            .addrs
-            .iter()
-            .find(|a| !a.secondary)
-            .map(|a| a.local)
-    }
-
     /// Carries out what an instance decided, then keeps its timer event in step.
-    fn perform(&mut self, ctx: &mut Ctx, index: usize, actions: Vec<Action>) {
+    pub(super) fn perform(&mut self, ctx: &mut Ctx, index: usize, actions: Vec<Action>) {
         for action in actions {
             self.perform_one(ctx, index, action);
         }
@@ -586,116 +514,6 @@ impl Host {
         }
     }
 
-    /// vrrp_sync_group: the other members follow an instance's move, except that none is
-    /// pulled to MASTER while a member is in FAULT.
-    fn move_sync_group(&mut self, ctx: &mut Ctx, name: &str, to: VrrpState) {
-        let Some(daemon) = self.keepalived.daemon.as_ref() else {
-            return;
-        };
-        let Some(position) = daemon
-            .sync_groups
-            .iter()
-            .position(|(g, _)| g.members.iter().any(|m| m == name))
-        else {
-            return;
-        };
-        let (group, announced) = daemon.sync_groups[position].clone();
-        let members: Vec<usize> = (0..daemon.instances.len())
-            .filter(|&i| group.members.contains(&daemon.instances[i].conf.name))
-            .collect();
-        let faulty = members
-            .iter()
-            .any(|&i| daemon.instances[i].state == VrrpState::Fault);
-        if to == VrrpState::Master && faulty {
-            return;
-        }
-        if announced != to {
-            if let Some(d) = self.keepalived.daemon.as_mut() {
-                d.sync_groups[position].1 = to;
-            }
-            self.group_notify(ctx, &group, to);
-        }
-        for index in members {
-            let why = format!("sync group {}: {name} became {}", group.name, to.name());
-            let actions = self.with_instance(index, |i| i.follow_group(ctx.now, to, why));
-            self.perform(ctx, index, actions);
-        }
-    }
-
-    /// A sync group's own notify scripts, recorded in the timeline.
-    fn group_notify(&self, ctx: &mut Ctx, group: &config::SyncGroup, to: VrrpState) {
-        let script = match to {
-            VrrpState::Master => group.notify.master.as_ref(),
-            VrrpState::Backup => group.notify.backup.as_ref(),
-            VrrpState::Fault => group.notify.fault.as_ref(),
-            _ => None,
-        };
-        let pid = self.keepalived.pid();
-        if let Some(script) = script {
-            ctx.output(format!(
-                "{} ({}) runs notify script: {script}",
-                log_prefix(pid),
-                group.name
-            ));
-        }
-    }
-
-    /// `lvs_sync_daemon`: the instance it names runs the IPVS sync daemon as master while
-    /// MASTER and as backup otherwise (keepalived's `ipvs_syncd_master`/`_backup`); a stop
-    /// ends both.
-    fn follow_sync_daemon(&mut self, ctx: &mut Ctx, index: usize, to: VrrpState) {
-        let Some(daemon) = self.keepalived.daemon.as_ref() else {
-            return;
-        };
-        let instance = &daemon.instances[index].conf;
-        let Some(sync) = daemon
-            .lvs_sync
-            .as_ref()
-            .filter(|s| s.instance == instance.name)
-        else {
-            return;
-        };
-        let syncid = if sync.sync_id == 0 {
-            instance.vrid
-        } else {
-            sync.sync_id
-        };
-        let wanted = match to {
-            VrrpState::Master => Some(DaemonState::Master),
-            VrrpState::Backup | VrrpState::Fault => Some(DaemonState::Backup),
-            VrrpState::Init | VrrpState::Stop => None,
-        };
-        let config = |state| DaemonConfig {
-            state,
-            mcast_ifn: sync.interface.clone(),
-            syncid,
-            group: None,
-            port: None,
-            ttl: None,
-            maxlen: None,
-        };
-        let mut commands = Vec::new();
-        for state in [DaemonState::Master, DaemonState::Backup] {
-            let running = match state {
-                DaemonState::Master => self.ipvs.sync.master.is_some(),
-                DaemonState::Backup => self.ipvs.sync.backup.is_some(),
-            };
-            let name = state.name();
-            if running && wanted != Some(state) {
-                let what = format!("Stopping IPVS sync daemon in {name} state");
-                commands.push((Command::StopDaemon { state }, what));
-            }
-            if !running && wanted == Some(state) {
-                let what = format!("Starting IPVS sync daemon in {name} state (syncid {syncid})");
-                commands.push((Command::StartDaemon(config(state)), what));
-            }
-        }
-        for (command, what) in commands {
-            ctx.output(format!("Keepalived[{}]: {what}", self.keepalived.pid()));
-            let _ = self.ipvs_execute(ctx, "keepalived", &command);
-        }
-    }
-
     /// Keeps a transition for the report and explains it in the timeline.
     fn record(
         &mut self,
@@ -731,195 +549,6 @@ impl Host {
             reason,
         });
     }
-
-    fn send_advert(&mut self, ctx: &mut Ctx, index: usize, priority: u8) {
-        let Some(src) = self.instance_source(index) else {
-            return;
-        };
-        let (conf, id) = {
-            let daemon = self.keepalived.daemon.as_mut().expect("running");
-            let id = daemon.next_ip_id;
-            daemon.next_ip_id = id.wrapping_add(1);
-            (daemon.instances[index].conf.clone(), id)
-        };
-        let Some(dev) = self.iface_index(&conf.interface) else {
-            return;
-        };
-        let advert = Advert {
-            version: conf.version,
-            vrid: conf.vrid,
-            priority,
-            interval: advert_interval_field(conf.version, conf.advert_int_us),
-            addrs: conf.vips.iter().map(|v| v.addr).collect(),
-            auth: match conf.auth {
-                Some(config::Auth::Pass(p)) if conf.version == 2 => AdvertAuth::Pass(p),
-                Some(config::Auth::Ah(p)) if conf.version == 2 => AdvertAuth::Ah(p),
-                _ => AdvertAuth::None,
-            },
-        };
-        let targets = if conf.unicast_peers.is_empty() {
-            vec![self.keepalived.mcast_group()]
-        } else {
-            conf.unicast_peers.clone()
-        };
-        for dst in targets {
-            let meta = Ipv4Meta {
-                src,
-                dst,
-                proto: PROTO_VRRP,
-                ttl: TTL,
-                tos: TOS,
-                id,
-                dont_fragment: false,
-            };
-            let mut packet = ipv4::build(&meta, &advert.emit(src, dst));
-            if priority == 0 {
-                packet.annotate(format!(
-                    "keepalived ({}) leaves: priority 0 tells the backups to take over after their skew time",
-                    conf.name
-                ));
-            }
-            let route = OutRoute {
-                dev,
-                next_hop: dst,
-                src,
-                local: false,
-                broadcast: false,
-            };
-            self.ip_send(ctx, &route, packet);
-        }
-    }
-
-    fn vip_dev(&self, instance: &Instance, vip: &VirtualAddress) -> Option<IfIndex> {
-        self.resolve_dev(vip.dev.as_deref().unwrap_or(&instance.conf.interface))
-    }
-
-    fn has_vip(&self, instance: &Instance, vip: &VirtualAddress) -> bool {
-        self.vip_dev(instance, vip)
-            .is_some_and(|dev| self.ifaces[dev].has_addr(vip.addr))
-    }
-
-    fn instance_vips(&self, index: usize) -> (Instance, Vec<VirtualAddress>) {
-        let instance = self.keepalived.daemon.as_ref().expect("running").instances[index].clone();
-        let vips = instance
-            .conf
-            .vips
-            .iter()
-            .chain(&instance.conf.excluded_vips)
-            .cloned()
-            .collect();
-        (instance, vips)
-    }
-
-    /// `ip addr add VIP/LEN [brd B] dev IF [scope S] label L` for every VIP.
-    fn add_vips(&mut self, ctx: &mut Ctx, index: usize) {
-        let (instance, vips) = self.instance_vips(index);
-        for vip in vips {
-            let Some(dev) = self.vip_dev(&instance, &vip) else {
-                continue;
-            };
-            let label = vip
-                .label
-                .clone()
-                .unwrap_or_else(|| self.ifaces[dev].name.to_string());
-            let address = IfAddr {
-                local: vip.addr,
-                prefix_len: vip.prefix_len,
-                broadcast: vip.broadcast,
-                label,
-                scope: vip
-                    .scope
-                    .as_deref()
-                    .and_then(Scope::parse)
-                    .unwrap_or(Scope::Global),
-                secondary: false,
-                noprefixroute: false,
-            };
-            if self.add_address(dev, address).is_ok() {
-                crate::explain!(
-                    ctx,
-                    "{}: keepalived ({}) adds {}/{} to {}",
-                    self.name,
-                    instance.conf.name,
-                    vip.addr,
-                    vip.prefix_len,
-                    self.ifaces[dev].name
-                );
-            }
-        }
-    }
-
-    /// `ip addr del` of every VIP still configured.
-    fn remove_vips(&mut self, ctx: &mut Ctx, index: usize) {
-        let (instance, vips) = self.instance_vips(index);
-        for vip in vips {
-            let Some(dev) = self.vip_dev(&instance, &vip) else {
-                continue;
-            };
-            if self
-                .del_address(dev, vip.addr, Some(vip.prefix_len))
-                .is_ok()
-            {
-                crate::explain!(
-                    ctx,
-                    "{}: keepalived ({}) removes {}/{} from {}",
-                    self.name,
-                    instance.conf.name,
-                    vip.addr,
-                    vip.prefix_len,
-                    self.ifaces[dev].name
-                );
-            }
-        }
-    }
-
-    /// `repeat` gratuitous ARP requests per VIP (target MAC ff:ff:ff:ff:ff:ff, §6).
-    fn send_garps(&mut self, ctx: &mut Ctx, index: usize, repeat: u32) {
-        let (instance, _) = self.instance_vips(index);
-        for _ in 0..repeat {
-            for vip in &instance.conf.vips {
-                let Some(dev) = self.vip_dev(&instance, vip) else {
-                    continue;
-                };
-                let mac = self.ifaces[dev].mac;
-                let garp = ArpRepr {
-                    op: OP_REQUEST,
-                    sha: mac,
-                    spa: vip.addr,
-                    tha: MacAddr::BROADCAST,
-                    tpa: vip.addr,
-                };
-                let mut frame = garp.to_frame(mac, MacAddr::BROADCAST);
-                frame.annotate(format!(
-                    "gratuitous ARP from keepalived ({} MASTER): every host on the LAN that has {} in its cache now maps it to {mac}",
-                    instance.conf.name, vip.addr
-                ));
-                let claim = ArpClaim {
-                    ip: vip.addr,
-                    reason: ClaimReason::Vrrp(instance.conf.name.clone()),
-                };
-                self.transmit(ctx, dev, frame, Some(claim));
-            }
-        }
-    }
-}
-
-/// In a vrrp_sync_group, tracking only faults a member: its track weights count as 0.
-fn grouped_tracks_unweighted(
-    conf: &config::VrrpInstance,
-    groups: &[config::SyncGroup],
-) -> config::VrrpInstance {
-    let mut conf = conf.clone();
-    if groups.iter().any(|g| g.members.contains(&conf.name)) {
-        for track in conf
-            .track_interfaces
-            .iter_mut()
-            .chain(conf.track_scripts.iter_mut())
-        {
-            track.weight = Some(0);
-        }
-    }
-    conf
 }
 
 /// The scripts an instance tracks, with `track_script`'s weight over the script's own.
@@ -935,13 +564,4 @@ fn tracked_scripts(conf: &config::VrrpInstance, scripts: &[ScriptRun]) -> Vec<Tr
             })
         })
         .collect()
-}
-
-/// The advert's interval field: whole seconds (v2) or centiseconds (v3).
-fn advert_interval_field(version: u8, advert_int_us: u64) -> u16 {
-    if version == 2 {
-        (advert_int_us / 1_000_000) as u16
-    } else {
-        (advert_int_us / 10_000) as u16
-    }
 }

@@ -1,11 +1,15 @@
 //! keepalived: its configuration file, the VRRP daemon that moves VIPs between directors,
 //! and the health checkers that edit the IPVS table (`reference/keepalived.md`).
 
+mod adverts;
 pub mod checkers;
 pub mod config;
 pub mod daemon;
 pub mod external;
+mod groups;
 pub mod scripts;
+mod table;
+mod vips;
 pub mod vrrp;
 
 use crate::scenario::commands::system::ServiceAction;
