@@ -231,19 +231,10 @@ impl Host {
         let Some((addr, port)) = s.sorry_server else {
             return;
         };
+        let method = s.sorry_server_method.unwrap_or(s.method);
         let sorry = RealServer {
-            addr,
-            port,
-            line: s.line,
-            weight: 1,
-            method: s.sorry_server_method.unwrap_or(s.method),
             inhibit_on_failure: s.sorry_server_inhibit,
-            alpha: false,
-            notify_up: None,
-            notify_down: None,
-            upper_threshold: 0,
-            lower_threshold: 0,
-            checkers: Vec::new(),
+            ..RealServer::new(addr, port, s.line, method)
         };
         let name = format!("sorry server [{addr}]:{port}");
         let alive: Vec<usize> = (0..s.real_servers.len())

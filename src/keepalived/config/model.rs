@@ -293,6 +293,26 @@ pub struct RealServer {
     pub checkers: Vec<Checker>,
 }
 
+impl RealServer {
+    /// A server with keepalived's defaults (weight 1, no thresholds, notifies or checkers).
+    pub fn new(addr: Ipv4Addr, port: u16, line: usize, method: Method) -> RealServer {
+        RealServer {
+            addr,
+            port,
+            line,
+            weight: 1,
+            method,
+            inhibit_on_failure: false,
+            alpha: false,
+            notify_up: None,
+            notify_down: None,
+            upper_threshold: 0,
+            lower_threshold: 0,
+            checkers: Vec::new(),
+        }
+    }
+}
+
 /// One health checker of a real server, every timing resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checker {

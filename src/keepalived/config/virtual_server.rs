@@ -447,20 +447,7 @@ fn open_real(p: &mut Parser, words: &[String]) {
         ));
         return p.skip_block();
     };
-    let real = RealServer {
-        addr: ip,
-        port: 0,
-        line: p.line(),
-        weight: 1,
-        method: Method::Nat,
-        inhibit_on_failure: false,
-        alpha: false,
-        notify_up: None,
-        notify_down: None,
-        upper_threshold: 0,
-        lower_threshold: 0,
-        checkers: Vec::new(),
-    };
+    let real = RealServer::new(ip, 0, p.line(), Method::Nat);
     server(p).real_servers.push(RealDraft {
         real,
         port,
