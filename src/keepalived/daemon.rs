@@ -171,6 +171,7 @@ impl Host {
         let daemon = self.new_daemon(config, pid);
         self.keepalived.daemon = Some(daemon);
         ctx.output(format!("Keepalived[{pid}]: Starting Keepalived v2.2.7"));
+        self.vrrp_memberships(ctx, true);
         for index in 0..self.vrrp_count() {
             self.remove_vips(ctx, index);
             let actions = self.with_instance(index, |i| i.start(ctx.now));
@@ -274,9 +275,28 @@ impl Host {
         }
         if self.keepalived.is_running() {
             self.checkers_stop(ctx);
+            self.vrrp_memberships(ctx, false);
         }
         if let Some(d) = self.keepalived.daemon.take() {
             ctx.output(format!("Keepalived[{}]: Stopped Keepalived v2.2.7", d.pid));
+        }
+    }
+
+    /// The VRRP sockets join the advert group on each interface an instance advertises on
+    /// by multicast, and leave it when the process ends (the kernel closes them even after
+    /// SIGKILL): IGMPv3 reports (§9).
+    fn vrrp_memberships(&mut self, ctx: &mut Ctx, join: bool) {
+        let group = self.keepalived.mcast_group();
+        let mut devices: Vec<IfIndex> = self
+            .keepalived
+            .instances()
+            .filter(|i| i.conf.unicast_peers.is_empty())
+            .filter_map(|i| self.iface_index(&i.conf.interface))
+            .collect();
+        devices.sort_unstable();
+        devices.dedup();
+        for dev in devices {
+            self.igmp_change(ctx, dev, group, join);
         }
     }
 
@@ -335,6 +355,9 @@ impl Host {
     /// SIGKILL (or a power cut): the process vanishes, sending nothing; its VIPs stay on
     /// the interfaces (§9 split brain).
     pub fn keepalived_kill(&mut self, ctx: &mut Ctx, reason: &str) {
+        if !self.powered_off && self.keepalived.is_running() {
+            self.vrrp_memberships(ctx, false);
+        }
         let Some(daemon) = self.keepalived.daemon.take() else {
             return;
         };

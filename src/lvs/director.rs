@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::admin::{self, AdminError};
 use super::conn::{ConnId, FullNat};
-use super::ipvsadm::command::Command;
+use super::ipvsadm::command::{Command, DaemonState};
 use super::service::{DestId, Forward, Protocol};
 use super::sysctl::Vs;
 use super::table::{InVerdict, PacketMeta, TcpFlags, addr_port};
@@ -724,9 +724,35 @@ impl Host {
         let result = admin::execute(&mut self.ipvs, argv0, command, ctx.now.ns(), &|_| {
             real_server_ok
         });
+        if result.is_ok() {
+            self.sync_backup_membership(ctx, command);
+        }
         self.arm_ipvs_timer(ctx);
         self.register_director(ctx);
         result
+    }
+
+    /// A backup sync daemon's socket joins the sync group on its interface (and leaves it
+    /// when stopped).
+    fn sync_backup_membership(&mut self, ctx: &mut Ctx, command: &Command) {
+        let (config, join) = match command {
+            Command::StartDaemon(c) if c.state == DaemonState::Backup => (c.clone(), true),
+            Command::StopDaemon {
+                state: DaemonState::Backup,
+            } => match self.ipvs.sync.last_backup.clone() {
+                Some(c) => (c, false),
+                None => return,
+            },
+            _ => return,
+        };
+        let Some(dev) = self.iface_index(&config.mcast_ifn) else {
+            return;
+        };
+        let group = match config.group {
+            Some(IpAddr::V4(g)) => g,
+            _ => crate::wire::ipvs_sync::MCAST_GROUP,
+        };
+        self.igmp_change(ctx, dev, group, join);
     }
 
     /// `inet_addr_type` is RTN_UNICAST or RTN_LOCAL: not 0.0.0.0, a broadcast or a multicast

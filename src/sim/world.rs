@@ -206,6 +206,9 @@ impl World {
             HostEvent::ReassemblyTimeout { key } => h.reassembly_timeout(&mut ctx, key),
             HostEvent::IpvsTimer => h.ipvs_timer(&mut ctx),
             HostEvent::IpvsSync => h.ipvs_sync_timer(&mut ctx),
+            HostEvent::IgmpReport { iface, group, join } => {
+                h.igmp_report(&mut ctx, iface, group, join)
+            }
             HostEvent::TimeWaitTimer => h.time_wait_timer(&mut ctx),
             HostEvent::Keepalived(timer) => h.keepalived_timer(&mut ctx, timer),
             HostEvent::ProxyArpReply { iface, request } => {

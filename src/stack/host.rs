@@ -55,6 +55,12 @@ pub enum HostEvent {
     IpvsTimer,
     /// The master sync daemon's buffer is due.
     IpvsSync,
+    /// The repeat of an IGMPv3 state-change report.
+    IgmpReport {
+        iface: IfIndex,
+        group: Ipv4Addr,
+        join: bool,
+    },
     /// TIME_WAIT records run out.
     TimeWaitTimer,
     /// keepalived's VRRP timers.
@@ -403,8 +409,8 @@ impl Host {
 
     /// `poweroff`: the host stops answering and sending; its programs end.
     pub fn power_off(&mut self, ctx: &mut Ctx) {
-        self.keepalived_kill(ctx, "powered off");
         self.powered_off = true;
+        self.keepalived_kill(ctx, "powered off");
         self.web.running = None;
         for slot in 0..self.apps.len() {
             self.kill_program(ctx, slot);

@@ -9,6 +9,7 @@ pub mod hooks;
 pub mod host;
 pub mod icmp;
 pub mod iface;
+pub mod igmp;
 pub mod ip;
 pub mod lan;
 pub mod link;

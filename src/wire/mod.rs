@@ -8,6 +8,7 @@ pub mod ethernet;
 pub mod gre;
 pub mod gue;
 pub mod icmp;
+pub mod igmp;
 pub mod ipv4;
 pub mod ipvs_sync;
 pub mod mac;

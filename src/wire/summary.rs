@@ -9,6 +9,7 @@ use super::arp::ArpRepr;
 use super::ethernet::{ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, EthHeader};
 use super::gre;
 use super::icmp::{self, IcmpMessage};
+use super::igmp;
 use super::ipv4::{self, PROTO_GRE, PROTO_ICMP, PROTO_IPIP, PROTO_TCP, PROTO_UDP};
 use super::vrrp::{self, PROTO_VRRP};
 use super::{tcp, udp};
@@ -167,6 +168,9 @@ pub fn ip_datagram(out: &mut String, data: &[u8]) {
         PROTO_VRRP => {
             let _ = write!(out, "{} > {}: ", info.src, info.dst);
             vrrp_advert(out, &info, l4);
+        }
+        igmp::PROTO_IGMP => {
+            let _ = write!(out, "{} > {}: {}", info.src, info.dst, igmp::summary(l4));
         }
         proto => {
             let _ = write!(

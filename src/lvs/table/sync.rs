@@ -42,6 +42,8 @@ mod kernel_flags {
 pub struct SyncDaemons {
     pub master: Option<DaemonConfig>,
     pub backup: Option<DaemonConfig>,
+    /// The last backup daemon stopped (which group its socket leaves).
+    pub last_backup: Option<DaemonConfig>,
     pending: Vec<SyncConn>,
     pending_since: Option<u64>,
 }
@@ -165,7 +167,10 @@ impl Ipvs {
     /// `ipvsadm --stop-daemon`: ESRCH when it does not run. A stopped master's pending
     /// buffer is dropped with it.
     pub fn stop_daemon(&mut self, state: DaemonState) -> Result<(), Errno> {
-        self.sync.running(state).take().ok_or(Errno::Esrch)?;
+        let stopped = self.sync.running(state).take().ok_or(Errno::Esrch)?;
+        if state == DaemonState::Backup {
+            self.sync.last_backup = Some(stopped);
+        }
         if state == DaemonState::Master {
             self.sync.pending.clear();
             self.sync.pending_since = None;
