@@ -173,13 +173,16 @@ pub fn report(scenario_name: &str, title: &str, result: &RunResult) -> Value {
         .filter(|h| !h.keepalived.records.is_empty())
         .map(|h| (h.name.clone(), vrrp_report(h)))
         .collect();
-    let checkers: Vec<Value> = world
+    let mut records: Vec<_> = world
         .hosts
         .iter()
-        .flat_map(|h| {
-            h.keepalived.check_records.iter().map(|c| {
-                json!({ "t_ns": c.t.ns(), "director": h.name, "rs": c.rs, "result": c.result, "action": c.action })
-            })
+        .flat_map(|h| h.keepalived.check_records.iter().map(move |c| (h, c)))
+        .collect();
+    records.sort_by_key(|(_, c)| c.t);
+    let checkers: Vec<Value> = records
+        .into_iter()
+        .map(|(h, c)| {
+            json!({ "t_ns": c.t.ns(), "director": h.name, "rs": c.rs, "result": c.result, "action": c.action })
         })
         .collect();
     let expectations: Vec<Value> = result
