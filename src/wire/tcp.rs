@@ -64,43 +64,54 @@ impl TcpRepr {
         header.rst = self.has(RST);
         header.psh = self.has(PSH);
         header.ack = self.has(ACK);
-        let elements = option_elements(&self.options);
+        let (elements, count) = option_elements(&self.options);
         header
-            .set_options(&elements)
+            .set_options(&elements[..count])
             .expect("at most 20 bytes of options");
         header
     }
 }
 
+/// The most option elements Linux's layout uses (a SYN: mss, sackOK, TS, nop, wscale).
+const MAX_OPTION_ELEMENTS: usize = 6;
+
 /// Linux's option layout: SYN `mss, sackOK, TS, nop, wscale`; other segments `nop, nop, TS`.
-fn option_elements(options: &TcpOptions) -> Vec<TcpOptionElement> {
+/// The first `count` elements of the array are the options (kept on the stack: every
+/// segment sent builds them).
+fn option_elements(options: &TcpOptions) -> ([TcpOptionElement; MAX_OPTION_ELEMENTS], usize) {
     use TcpOptionElement::*;
-    let mut out = Vec::with_capacity(6);
+    const NOOP: TcpOptionElement = Noop;
+    let mut out = [NOOP; MAX_OPTION_ELEMENTS];
+    let mut count = 0;
+    let mut push = |element| {
+        out[count] = element;
+        count += 1;
+    };
     if let Some(mss) = options.mss {
-        out.push(MaximumSegmentSize(mss));
+        push(MaximumSegmentSize(mss));
     }
     match (options.sack_permitted, options.timestamp) {
         (true, Some((val, ecr))) => {
-            out.push(SelectiveAcknowledgementPermitted);
-            out.push(Timestamp(val, ecr));
+            push(SelectiveAcknowledgementPermitted);
+            push(Timestamp(val, ecr));
         }
         (true, None) => {
-            out.push(Noop);
-            out.push(Noop);
-            out.push(SelectiveAcknowledgementPermitted);
+            push(Noop);
+            push(Noop);
+            push(SelectiveAcknowledgementPermitted);
         }
         (false, Some((val, ecr))) => {
-            out.push(Noop);
-            out.push(Noop);
-            out.push(Timestamp(val, ecr));
+            push(Noop);
+            push(Noop);
+            push(Timestamp(val, ecr));
         }
         (false, None) => {}
     }
     if let Some(shift) = options.window_scale {
-        out.push(Noop);
-        out.push(WindowScale(shift));
+        push(Noop);
+        push(WindowScale(shift));
     }
-    out
+    (out, count)
 }
 
 /// Parses a TCP segment (the IP payload) and verifies its checksum against the pseudo-header.
