@@ -90,6 +90,9 @@ const TIMER_CONNECT: u64 = 2;
 pub struct HttpClient {
     mode: HttpMode,
     url: Url,
+    /// The request every connection sends (mode and URL never change): formatted once, not
+    /// once per connection of an `ab` run.
+    request: String,
     exchanges: FxHashMap<SocketId, Exchange>,
     started: u32,
     completed: u32,
@@ -102,9 +105,27 @@ pub struct HttpClient {
     done: bool,
 }
 
+/// The request curl or ab sends for `url`.
+fn request_text(mode: &HttpMode, url: &Url) -> String {
+    match mode {
+        HttpMode::Curl { head, .. } => format!(
+            "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: curl/7.76.1\r\nAccept: */*\r\n\r\n",
+            if *head { "HEAD" } else { "GET" },
+            url.path,
+            url.host_header()
+        ),
+        HttpMode::Ab { .. } => format!(
+            "GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n",
+            url.path,
+            url.host_header()
+        ),
+    }
+}
+
 impl HttpClient {
     pub fn new(mode: HttpMode, url: Url) -> HttpClient {
         HttpClient {
+            request: request_text(&mode, &url),
             mode,
             url,
             exchanges: FxHashMap::default(),
@@ -141,22 +162,6 @@ impl HttpClient {
         match self.mode {
             HttpMode::Curl { .. } => 1,
             HttpMode::Ab { requests, .. } => requests,
-        }
-    }
-
-    fn request(&self) -> String {
-        match self.mode {
-            HttpMode::Curl { head, .. } => format!(
-                "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: curl/7.76.1\r\nAccept: */*\r\n\r\n",
-                if head { "HEAD" } else { "GET" },
-                self.url.path,
-                self.url.host_header()
-            ),
-            HttpMode::Ab { .. } => format!(
-                "GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n",
-                self.url.path,
-                self.url.host_header()
-            ),
         }
     }
 
@@ -416,8 +421,7 @@ impl Program for HttpClient {
         match event {
             TcpEvent::Connected => {
                 self.exchanges.get_mut(&socket).expect("checked").connected = true;
-                let request = self.request();
-                host.tcp_write(ctx, socket, request.as_bytes());
+                host.tcp_write(ctx, socket, self.request.as_bytes());
             }
             TcpEvent::Data(bytes) => {
                 let exchange = self.exchanges.get_mut(&socket).expect("checked");
