@@ -323,14 +323,11 @@ impl Host {
         if let Some(&dev) = self.local_addrs.get(&ip) {
             return Some(dev);
         }
-        self.ifaces.iter().position(|iface| {
-            iface.admin_up
-                && iface.kind == IfKind::Loopback
-                && iface
-                    .addrs
-                    .iter()
-                    .any(|a| a.prefix_len < 32 && a.contains(ip))
-        })
+        // A prefix on `lo` makes its whole range local; `lo` is always device 0 (the one
+        // loopback device, created with the host).
+        let lo = &self.ifaces[LOOPBACK];
+        (lo.admin_up && lo.addrs.iter().any(|a| a.prefix_len < 32 && a.contains(ip)))
+            .then_some(LOOPBACK)
     }
 
     pub fn is_local(&self, ip: Ipv4Addr) -> bool {
