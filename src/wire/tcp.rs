@@ -2,7 +2,7 @@
 
 use std::net::Ipv4Addr;
 
-use etherparse::{TcpHeader, TcpHeaderSlice, TcpOptionElement};
+use etherparse::TcpHeaderSlice;
 
 use super::ipv4::{self, Ipv4Meta, PROTO_TCP};
 use super::packet::Packet;
@@ -56,62 +56,62 @@ impl TcpRepr {
         self.flags & flag != 0
     }
 
-    fn to_header(self) -> TcpHeader {
-        let mut header = TcpHeader::new(self.src_port, self.dst_port, self.seq, self.window);
-        header.acknowledgment_number = self.ack;
-        header.fin = self.has(FIN);
-        header.syn = self.has(SYN);
-        header.rst = self.has(RST);
-        header.psh = self.has(PSH);
-        header.ack = self.has(ACK);
-        let (elements, count) = option_elements(&self.options);
-        header
-            .set_options(&elements[..count])
-            .expect("at most 20 bytes of options");
-        header
+    /// The header bytes (20 plus the options) with a zero checksum; the length is in the
+    /// second element.
+    fn header_bytes(&self) -> ([u8; MAX_HEADER_LEN], usize) {
+        let mut h = [0u8; MAX_HEADER_LEN];
+        let options_len = write_options(&self.options, &mut h[BASE_HEADER_LEN..]);
+        let len = BASE_HEADER_LEN + options_len;
+        h[0..2].copy_from_slice(&self.src_port.to_be_bytes());
+        h[2..4].copy_from_slice(&self.dst_port.to_be_bytes());
+        h[4..8].copy_from_slice(&self.seq.to_be_bytes());
+        h[8..12].copy_from_slice(&self.ack.to_be_bytes());
+        h[12] = ((len / 4) as u8) << 4;
+        h[13] = self.flags & (FIN | SYN | RST | PSH | ACK);
+        h[14..16].copy_from_slice(&self.window.to_be_bytes());
+        (h, len)
     }
 }
 
-/// The most option elements Linux's layout uses (a SYN: mss, sackOK, TS, nop, wscale).
-const MAX_OPTION_ELEMENTS: usize = 6;
+/// A TCP header without options, and with the most options there can be.
+const BASE_HEADER_LEN: usize = 20;
+const MAX_HEADER_LEN: usize = 60;
 
-/// Linux's option layout: SYN `mss, sackOK, TS, nop, wscale`; other segments `nop, nop, TS`.
-/// The first `count` elements of the array are the options (kept on the stack: every
-/// segment sent builds them).
-fn option_elements(options: &TcpOptions) -> ([TcpOptionElement; MAX_OPTION_ELEMENTS], usize) {
-    use TcpOptionElement::*;
-    const NOOP: TcpOptionElement = Noop;
-    let mut out = [NOOP; MAX_OPTION_ELEMENTS];
-    let mut count = 0;
-    let mut push = |element| {
-        out[count] = element;
-        count += 1;
+/// Writes Linux's option layout into `out`: SYN `mss, sackOK, TS, nop, wscale`; other
+/// segments `nop, nop, TS`; zero-padded to a multiple of four. Returns the length.
+fn write_options(options: &TcpOptions, out: &mut [u8]) -> usize {
+    const NOP: u8 = 1;
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        out[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
     };
     if let Some(mss) = options.mss {
-        push(MaximumSegmentSize(mss));
+        let [hi, lo] = mss.to_be_bytes();
+        put(&[2, 4, hi, lo]);
     }
+    let timestamp = |(val, ecr): (u32, u32)| {
+        let mut t = [8, 10, 0, 0, 0, 0, 0, 0, 0, 0];
+        t[2..6].copy_from_slice(&val.to_be_bytes());
+        t[6..10].copy_from_slice(&ecr.to_be_bytes());
+        t
+    };
     match (options.sack_permitted, options.timestamp) {
-        (true, Some((val, ecr))) => {
-            push(SelectiveAcknowledgementPermitted);
-            push(Timestamp(val, ecr));
+        (true, Some(ts)) => {
+            put(&[4, 2]);
+            put(&timestamp(ts));
         }
-        (true, None) => {
-            push(Noop);
-            push(Noop);
-            push(SelectiveAcknowledgementPermitted);
-        }
-        (false, Some((val, ecr))) => {
-            push(Noop);
-            push(Noop);
-            push(Timestamp(val, ecr));
+        (true, None) => put(&[NOP, NOP, 4, 2]),
+        (false, Some(ts)) => {
+            put(&[NOP, NOP]);
+            put(&timestamp(ts));
         }
         (false, None) => {}
     }
     if let Some(shift) = options.window_scale {
-        push(Noop);
-        push(WindowScale(shift));
+        put(&[NOP, 3, 3, shift]);
     }
-    (out, count)
+    len.next_multiple_of(4)
 }
 
 /// Parses a TCP segment (the IP payload) and verifies its checksum against the pseudo-header.
@@ -171,23 +171,25 @@ pub fn walk_options(options: &[u8], mut f: impl FnMut(u8, &[u8], usize)) {
 
 /// Builds an IPv4 datagram carrying the segment `repr` with `payload`.
 pub fn build(meta: &Ipv4Meta, repr: &TcpRepr, payload: &[u8]) -> Packet {
-    let mut header = repr.to_header();
-    let meta = Ipv4Meta {
-        proto: PROTO_TCP,
-        ..*meta
-    };
-    let tcp_len = header.header_len() + payload.len();
-    let ip = ipv4::header(&meta, tcp_len);
-    header.checksum = header
-        .calc_checksum_ipv4(&ip, payload)
-        .expect("segment fits in a datagram");
+    let (header, header_len) = repr.header_bytes();
+    let tcp_len = header_len + payload.len();
+    let ip = ipv4::header(
+        &Ipv4Meta {
+            proto: PROTO_TCP,
+            ..*meta
+        },
+        tcp_len,
+    );
     let mut packet = Packet::zeroed(ipv4::IPV4_HEADER_LEN + tcp_len);
     let data = packet.data_mut();
-    data[..ipv4::IPV4_HEADER_LEN].copy_from_slice(&ip.to_bytes());
-    let header_bytes = header.to_bytes();
-    let body = ipv4::IPV4_HEADER_LEN + header_bytes.len();
-    data[ipv4::IPV4_HEADER_LEN..body].copy_from_slice(&header_bytes);
+    data[..ipv4::IPV4_HEADER_LEN].copy_from_slice(&ip);
+    let body = ipv4::IPV4_HEADER_LEN + header_len;
+    data[ipv4::IPV4_HEADER_LEN..body].copy_from_slice(&header[..header_len]);
     data[body..].copy_from_slice(payload);
+    let sum = ipv4::pseudo_header_sum(meta.src, meta.dst, PROTO_TCP, tcp_len);
+    let check = ipv4::checksum_with(sum, &data[ipv4::IPV4_HEADER_LEN..]);
+    let at = ipv4::IPV4_HEADER_LEN + 16;
+    data[at..at + 2].copy_from_slice(&check.to_be_bytes());
     packet
 }
 
@@ -264,6 +266,74 @@ mod tests {
         assert_eq!(seg.repr, repr);
         let wrong_dst: Ipv4Addr = "192.168.188.121".parse().unwrap();
         assert!(parse(&packet.data()[20..], meta().src, wrong_dst).is_err());
+    }
+
+    /// The segment etherparse builds for the same fields and Linux's option layout.
+    fn built_by_etherparse(meta: &Ipv4Meta, repr: &TcpRepr, payload: &[u8]) -> Vec<u8> {
+        use etherparse::{TcpHeader, TcpOptionElement::*};
+        let mut h = TcpHeader::new(repr.src_port, repr.dst_port, repr.seq, repr.window);
+        h.acknowledgment_number = repr.ack;
+        (h.fin, h.syn, h.rst, h.psh, h.ack) = (
+            repr.has(FIN),
+            repr.has(SYN),
+            repr.has(RST),
+            repr.has(PSH),
+            repr.has(ACK),
+        );
+        let o = repr.options;
+        let mut elements = Vec::new();
+        elements.extend(o.mss.map(MaximumSegmentSize));
+        match (o.sack_permitted, o.timestamp) {
+            (true, Some((v, e))) => {
+                elements.extend([SelectiveAcknowledgementPermitted, Timestamp(v, e)])
+            }
+            (true, None) => elements.extend([Noop, Noop, SelectiveAcknowledgementPermitted]),
+            (false, Some((v, e))) => elements.extend([Noop, Noop, Timestamp(v, e)]),
+            (false, None) => {}
+        }
+        if let Some(shift) = o.window_scale {
+            elements.extend([Noop, WindowScale(shift)]);
+        }
+        h.set_options(&elements).unwrap();
+        let ip = ipv4::header(
+            &Ipv4Meta {
+                proto: PROTO_TCP,
+                ..*meta
+            },
+            h.header_len() + payload.len(),
+        );
+        let ip_header = etherparse::Ipv4HeaderSlice::from_slice(&ip)
+            .unwrap()
+            .to_header();
+        h.checksum = h.calc_checksum_ipv4(&ip_header, payload).unwrap();
+        [&ip[..], &h.to_bytes(), payload].concat()
+    }
+
+    /// Every option combination, flag set and payload parity gives etherparse's bytes.
+    #[test]
+    fn segments_match_etherparse_byte_for_byte() {
+        let payloads: [&[u8]; 3] = [b"", b"odd", b"GET / HTTP/1.0\r\n\r\n"];
+        for bits in 0..16u8 {
+            let options = TcpOptions {
+                mss: (bits & 1 != 0).then_some(1460),
+                sack_permitted: bits & 2 != 0,
+                timestamp: (bits & 4 != 0).then_some((0xdead_beef, 0x0102_0304)),
+                window_scale: (bits & 8 != 0).then_some(7),
+            };
+            for flags in [SYN, SYN | ACK, ACK, PSH | ACK, FIN | ACK, RST, 0xff] {
+                for payload in payloads {
+                    let repr = TcpRepr {
+                        flags,
+                        options,
+                        seq: 0x8000_0001,
+                        ack: 42,
+                        ..syn()
+                    };
+                    let ours = build(&meta(), &repr, payload);
+                    assert_eq!(ours.data(), built_by_etherparse(&meta(), &repr, payload));
+                }
+            }
+        }
     }
 
     #[test]
