@@ -2,8 +2,6 @@
 
 use std::net::Ipv4Addr;
 
-use etherparse::TcpHeaderSlice;
-
 use super::ipv4::{self, Ipv4Meta, PROTO_TCP};
 use super::packet::Packet;
 
@@ -115,36 +113,48 @@ fn write_options(options: &TcpOptions, out: &mut [u8]) -> usize {
 }
 
 /// Parses a TCP segment (the IP payload) and verifies its checksum against the pseudo-header.
+/// Header checks as etherparse's `TcpHeaderSlice::from_slice` (data offset at least 5 and
+/// within the slice).
 pub fn parse(l4: &[u8], src: Ipv4Addr, dst: Ipv4Addr) -> Result<TcpSegment<'_>, &'static str> {
-    let slice = TcpHeaderSlice::from_slice(l4).map_err(|_| "truncated TCP header")?;
+    const TRUNCATED: &str = "truncated TCP header";
+    if l4.len() < BASE_HEADER_LEN {
+        return Err(TRUNCATED);
+    }
+    let header_len = ((l4[12] & 0xf0) >> 2) as usize;
+    if header_len < BASE_HEADER_LEN || l4.len() < header_len {
+        return Err(TRUNCATED);
+    }
     let sum = ipv4::pseudo_header_sum(src, dst, PROTO_TCP, l4.len());
     if ipv4::checksum_with(sum, l4) != 0 {
         return Err("bad TCP checksum");
     }
     let mut options = TcpOptions::default();
-    walk_options(slice.options(), |kind, value, _| match (kind, value) {
-        (2, &[a, b]) => options.mss = Some(u16::from_be_bytes([a, b])),
-        (3, &[shift]) => options.window_scale = Some(shift),
-        (4, []) => options.sack_permitted = true,
-        (8, v) if v.len() == 8 => {
-            let val = u32::from_be_bytes([v[0], v[1], v[2], v[3]]);
-            let ecr = u32::from_be_bytes([v[4], v[5], v[6], v[7]]);
-            options.timestamp = Some((val, ecr));
+    walk_options(&l4[BASE_HEADER_LEN..header_len], |kind, value, _| {
+        match (kind, value) {
+            (2, &[a, b]) => options.mss = Some(u16::from_be_bytes([a, b])),
+            (3, &[shift]) => options.window_scale = Some(shift),
+            (4, []) => options.sack_permitted = true,
+            (8, v) if v.len() == 8 => {
+                let val = u32::from_be_bytes([v[0], v[1], v[2], v[3]]);
+                let ecr = u32::from_be_bytes([v[4], v[5], v[6], v[7]]);
+                options.timestamp = Some((val, ecr));
+            }
+            _ => {}
         }
-        _ => {}
     });
-    let raw = l4[13];
+    let u16_at = |at: usize| u16::from_be_bytes([l4[at], l4[at + 1]]);
+    let u32_at = |at: usize| u32::from_be_bytes([l4[at], l4[at + 1], l4[at + 2], l4[at + 3]]);
     Ok(TcpSegment {
         repr: TcpRepr {
-            src_port: slice.source_port(),
-            dst_port: slice.destination_port(),
-            seq: slice.sequence_number(),
-            ack: slice.acknowledgment_number(),
-            flags: raw & 0x3f,
-            window: slice.window_size(),
+            src_port: u16_at(0),
+            dst_port: u16_at(2),
+            seq: u32_at(4),
+            ack: u32_at(8),
+            flags: l4[13] & 0x3f,
+            window: u16_at(14),
             options,
         },
-        payload: &l4[slice.slice().len()..],
+        payload: &l4[header_len..],
     })
 }
 
