@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use rustc_hash::FxHashMap;
 
 use super::web_server::served_by;
-use super::{AppRef, Program, Tally};
+use super::{AppRef, Program, Tally, crlf_lines};
 use crate::say;
 use crate::sim::SimTime;
 use crate::stack::ctx::Ctx;
@@ -193,8 +193,7 @@ impl HttpClient {
         let headers = String::from_utf8_lossy(&bytes[..end]).into_owned();
         let status = headers.split_whitespace().nth(1)?.parse().ok()?;
         let body = &bytes[end + 4..];
-        let length = headers
-            .split("\r\n")
+        let length = crlf_lines(&headers)
             .filter_map(|l| l.split_once(':'))
             .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
             .and_then(|(_, v)| v.trim().parse::<usize>().ok());
@@ -222,9 +221,7 @@ impl HttpClient {
             self.non_2xx += 1;
         }
         if self.server_software.is_none() {
-            self.server_software = response
-                .headers
-                .split("\r\n")
+            self.server_software = crlf_lines(&response.headers)
                 .find_map(|l| l.strip_prefix("Server: ").map(str::to_owned));
         }
         if let Some(server) = served_by(&response.body) {

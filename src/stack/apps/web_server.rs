@@ -3,6 +3,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::crlf_lines;
 use crate::explain;
 use crate::sim::SimTime;
 use crate::stack::ctx::Ctx;
@@ -103,7 +104,7 @@ struct Request {
 fn parse_request(bytes: &[u8]) -> Option<Request> {
     let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&bytes[..end]).ok()?;
-    let mut lines = head.split("\r\n");
+    let mut lines = crlf_lines(head);
     let mut words = lines.next()?.split_whitespace();
     let method = words.next()?.to_owned();
     let path = words.next()?.to_owned();
