@@ -122,7 +122,9 @@ pub struct Host {
     /// The web server `systemctl start nginx|httpd` runs.
     pub web: WebServer,
     /// Packets that reached a local socket or program, by source address.
-    pub replies_from: BTreeMap<Ipv4Addr, u64>,
+    /// Looked up by address only (never listed), so a hash map: a real server counts a
+    /// packet from each of thousands of clients.
+    pub replies_from: FxHashMap<Ipv4Addr, u64>,
     pub powered_off: bool,
     pub(crate) rng: SimRng,
     pub(crate) ip_id: u16,
@@ -180,7 +182,7 @@ impl Host {
             local_addrs: FxHashMap::default(),
             broadcast_addrs: Vec::new(),
             web: WebServer::new(),
-            replies_from: BTreeMap::new(),
+            replies_from: FxHashMap::default(),
             powered_off: false,
             rng,
             ip_id,
