@@ -221,6 +221,10 @@ impl World {
 
     /// Hands the frames hosts sent to their LANs (padded to the Ethernet minimum, as NICs do).
     fn put_frames_on_the_wire(&mut self) {
+        // Most events (timers, received frames that end at a socket) send nothing.
+        if self.tx.is_empty() {
+            return;
+        }
         let now = self.queue.now();
         let mut outbox = std::mem::take(&mut self.tx);
         for TxFrame {

@@ -120,6 +120,17 @@ impl IfAddr {
         network(self.local, self.prefix_len)
     }
 
+    /// The addresses that count as a broadcast of this prefix: the configured broadcast and
+    /// the all-ones host part (none for /31 and /32).
+    pub fn broadcast_addresses(&self) -> impl Iterator<Item = Ipv4Addr> + use<> {
+        let all_ones = Ipv4Addr::from(u32::from(self.local) | !mask(self.prefix_len));
+        let wide = self.prefix_len < 31;
+        self.broadcast
+            .into_iter()
+            .chain([all_ones])
+            .filter(move |_| wide)
+    }
+
     pub fn cidr(&self) -> String {
         format!("{}/{}", self.local, self.prefix_len)
     }

@@ -78,7 +78,7 @@ impl Host {
         let rpf = self.effective(ConfKey::RpFilter, dev);
         let accept_local = self.effective(ConfKey::AcceptLocal, dev).value != 0;
         let dev_name = &self.ifaces[dev].name;
-        let own = self.ifaces.iter().any(|i| i.has_addr(src));
+        let own = self.has_addr_on_any_device(src);
         if own && !accept_local {
             return SourceCheck::Martian(format!(
                 "martian source: {src} is one of {}'s own addresses",

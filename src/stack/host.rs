@@ -123,10 +123,16 @@ pub struct Host {
     /// per packet, hosts may hold thousands of addresses. Rebuilt by `reindex_local_addrs`
     /// whenever addresses or a device's state change.
     local_addrs: FxHashMap<Ipv4Addr, IfIndex>,
+    /// The subnet broadcast addresses of the up non-loopback devices, sorted and without
+    /// repeats: `is_broadcast` is asked several times per packet, and a host with a hundred
+    /// addresses in one subnet has a single one. Rebuilt with `local_addrs`.
+    broadcast_addrs: Vec<Ipv4Addr>,
     /// The web server `systemctl start nginx|httpd` runs.
     pub web: WebServer,
     /// Packets that reached a local socket or program, by source address.
-    pub replies_from: BTreeMap<Ipv4Addr, u64>,
+    /// Looked up by address only (never listed), so a hash map: a real server counts a
+    /// packet from each of thousands of clients.
+    pub replies_from: FxHashMap<Ipv4Addr, u64>,
     pub powered_off: bool,
     pub(crate) rng: SimRng,
     pub(crate) ip_id: u16,
@@ -185,8 +191,9 @@ impl Host {
             arp_readers: Vec::new(),
             icmp_readers: Vec::new(),
             local_addrs: FxHashMap::default(),
+            broadcast_addrs: Vec::new(),
             web: WebServer::new(),
-            replies_from: BTreeMap::new(),
+            replies_from: FxHashMap::default(),
             powered_off: false,
             rng,
             ip_id,
@@ -276,11 +283,18 @@ impl Host {
     /// Rebuilds the local-address index from the up devices, first device first.
     fn reindex_local_addrs(&mut self) {
         self.local_addrs.clear();
+        self.broadcast_addrs.clear();
         for (dev, iface) in self.ifaces.iter().enumerate().filter(|(_, i)| i.admin_up) {
             for a in &iface.addrs {
                 self.local_addrs.entry(a.local).or_insert(dev);
             }
+            if iface.kind != IfKind::Loopback {
+                self.broadcast_addrs
+                    .extend(iface.addrs.iter().flat_map(IfAddr::broadcast_addresses));
+            }
         }
+        self.broadcast_addrs.sort_unstable();
+        self.broadcast_addrs.dedup();
     }
 
     fn add_prefix_route(&mut self, dev: IfIndex, address: &IfAddr) {
@@ -324,14 +338,11 @@ impl Host {
         if let Some(&dev) = self.local_addrs.get(&ip) {
             return Some(dev);
         }
-        self.ifaces.iter().position(|iface| {
-            iface.admin_up
-                && iface.kind == IfKind::Loopback
-                && iface
-                    .addrs
-                    .iter()
-                    .any(|a| a.prefix_len < 32 && a.contains(ip))
-        })
+        // A prefix on `lo` makes its whole range local; `lo` is always device 0 (the one
+        // loopback device, created with the host).
+        let lo = &self.ifaces[LOOPBACK];
+        (lo.admin_up && lo.addrs.iter().any(|a| a.prefix_len < 32 && a.contains(ip)))
+            .then_some(LOOPBACK)
     }
 
     pub fn is_local(&self, ip: Ipv4Addr) -> bool {
@@ -340,11 +351,13 @@ impl Host {
 
     /// Whether `ip` is a broadcast address for this host (limited or a subnet broadcast).
     pub fn is_broadcast(&self, ip: Ipv4Addr) -> bool {
-        ip == Ipv4Addr::BROADCAST
-            || self
-                .ifaces
-                .iter()
-                .any(|i| i.admin_up && i.kind != IfKind::Loopback && i.is_broadcast_addr(ip))
+        ip == Ipv4Addr::BROADCAST || self.broadcast_addrs.binary_search(&ip).is_ok()
+    }
+
+    /// Whether `ip` is an address of any device, up or down (the up ones are indexed).
+    pub fn has_addr_on_any_device(&self, ip: Ipv4Addr) -> bool {
+        self.local_addrs.contains_key(&ip)
+            || self.ifaces.iter().any(|i| !i.admin_up && i.has_addr(ip))
     }
 
     /// `inet_select_addr`: the source address for talking to `dst` through `dev` at `scope`:

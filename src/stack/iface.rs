@@ -110,12 +110,8 @@ impl Iface {
 
     /// Whether `ip` is a broadcast address of one of this device's prefixes.
     pub fn is_broadcast_addr(&self, ip: Ipv4Addr) -> bool {
-        self.addrs.iter().any(|a| {
-            a.prefix_len < 31
-                && (a.broadcast == Some(ip) || {
-                    let host_bits = !super::addr::mask(a.prefix_len);
-                    u32::from(ip) == (u32::from(a.local) | host_bits)
-                })
-        })
+        self.addrs
+            .iter()
+            .any(|a| a.broadcast_addresses().any(|b| b == ip))
     }
 }

@@ -479,15 +479,10 @@ impl Host {
 
     /// Sends a locally built datagram along `route` (`ip_local_out`).
     pub(crate) fn ip_send(&mut self, ctx: &mut Ctx, route: &OutRoute, packet: Packet) {
-        if let Ok(info) = ipv4::parse(packet.data())
-            && !self.nf_filter(
-                ctx,
-                Hook::Output,
-                (None, Some(route.dev)),
-                &info,
-                &packet,
-                0,
-            )
+        // Parsed once: filter OUTPUT only reads the datagram.
+        let parsed = ipv4::parse(packet.data());
+        if let Ok(info) = &parsed
+            && !self.nf_filter(ctx, Hook::Output, (None, Some(route.dev)), info, &packet, 0)
         {
             return;
         }
@@ -495,9 +490,8 @@ impl Host {
             ctx.after(0, HostEvent::Loopback { packet });
             return;
         }
-        let info = match ipv4::parse(packet.data()) {
-            Ok(info) => info,
-            Err(_) => return,
+        let Ok(info) = parsed else {
+            return;
         };
         self.output_fragmented(ctx, route.dev, route.next_hop, info, packet);
     }

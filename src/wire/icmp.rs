@@ -123,7 +123,7 @@ pub fn build(meta: &Ipv4Meta, message: IcmpMessage, payload: &[u8]) -> Packet {
     let mut packet = Packet::zeroed(ipv4::IPV4_HEADER_LEN + bytes.len() + payload.len());
     let data = packet.data_mut();
     data[..ipv4::IPV4_HEADER_LEN]
-        .copy_from_slice(&ipv4::header(&meta, bytes.len() + payload.len()).to_bytes());
+        .copy_from_slice(&ipv4::header(&meta, bytes.len() + payload.len()));
     data[ipv4::IPV4_HEADER_LEN..ipv4::IPV4_HEADER_LEN + bytes.len()].copy_from_slice(&bytes);
     data[ipv4::IPV4_HEADER_LEN + bytes.len()..].copy_from_slice(payload);
     packet

@@ -39,14 +39,14 @@ pub fn state_change_report(src: Ipv4Addr, id: u16, group: Ipv4Addr, join: bool) 
         id,
         dont_fragment: true,
     };
-    let mut header = ipv4::header(&meta, message.len());
-    header.options = ROUTER_ALERT.into();
-    header.total_len = (header.header_len() + message.len()) as u16;
-    header.header_checksum = header.calc_header_checksum();
-    let head = header.to_bytes();
-    let mut packet = Packet::zeroed(head.len() + message.len());
-    packet.data_mut()[..head.len()].copy_from_slice(&head);
-    packet.data_mut()[head.len()..].copy_from_slice(&message);
+    // The option goes right after the fixed header: built as if it were payload, then the
+    // header length says 24 bytes and the checksum is redone.
+    let mut body = ROUTER_ALERT.to_vec();
+    body.extend_from_slice(&message);
+    let mut packet = ipv4::build(&meta, &body);
+    let data = packet.data_mut();
+    data[0] = 0x46;
+    ipv4::refresh_checksum(data);
     packet
 }
 

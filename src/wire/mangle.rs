@@ -287,7 +287,7 @@ pub fn tcp_insert_toa(packet: &mut Packet, client: Ipv4Addr, port: u16) -> bool 
 /// IPIP encapsulation (`ip_vs_tunnel_xmit`): an outer IPv4 header in front of the datagram.
 /// GRE and GUE put their own header in between first.
 pub fn encapsulate_ipip(packet: &mut Packet, outer: &Ipv4Meta) {
-    let header = ipv4::header(outer, packet.len()).to_bytes();
+    let header = ipv4::header(outer, packet.len());
     packet.push_front(header.len()).copy_from_slice(&header);
 }
 

@@ -46,7 +46,7 @@ pub fn build(meta: &Ipv4Meta, src_port: u16, dst_port: u16, payload: &[u8]) -> P
     let len = UDP_HEADER_LEN + payload.len();
     let mut packet = Packet::zeroed(ipv4::IPV4_HEADER_LEN + len);
     let data = packet.data_mut();
-    data[..ipv4::IPV4_HEADER_LEN].copy_from_slice(&ipv4::header(&meta, len).to_bytes());
+    data[..ipv4::IPV4_HEADER_LEN].copy_from_slice(&ipv4::header(&meta, len));
     let l4 = &mut data[ipv4::IPV4_HEADER_LEN..];
     l4[0..2].copy_from_slice(&src_port.to_be_bytes());
     l4[2..4].copy_from_slice(&dst_port.to_be_bytes());

@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use rustc_hash::FxHashMap;
 
 use super::web_server::served_by;
-use super::{AppRef, Program, Tally};
+use super::{AppRef, Program, Tally, crlf_lines};
 use crate::say;
 use crate::sim::SimTime;
 use crate::stack::ctx::Ctx;
@@ -92,6 +92,9 @@ const TIMER_CONNECT: u64 = 2;
 pub struct HttpClient {
     mode: HttpMode,
     url: Url,
+    /// The request every connection sends (mode and URL never change): formatted once, not
+    /// once per connection of an `ab` run.
+    request: String,
     exchanges: FxHashMap<SocketId, Exchange>,
     started: u32,
     completed: u32,
@@ -106,9 +109,32 @@ pub struct HttpClient {
     done: bool,
 }
 
+/// The request curl or ab sends for `url`.
+fn request_text(mode: &HttpMode, url: &Url) -> String {
+    match mode {
+        HttpMode::Curl { head, .. } => format!(
+            "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: curl/7.76.1\r\nAccept: */*\r\n\r\n",
+            if *head { "HEAD" } else { "GET" },
+            url.path,
+            url.host_header()
+        ),
+        HttpMode::Ab { keepalive, .. } => format!(
+            "GET {} HTTP/1.0\r\n{}Host: {}\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n",
+            url.path,
+            if *keepalive {
+                "Connection: Keep-Alive\r\n"
+            } else {
+                ""
+            },
+            url.host_header()
+        ),
+    }
+}
+
 impl HttpClient {
     pub fn new(mode: HttpMode, url: Url) -> HttpClient {
         HttpClient {
+            request: request_text(&mode, &url),
             mode,
             url,
             exchanges: FxHashMap::default(),
@@ -149,27 +175,6 @@ impl HttpClient {
         }
     }
 
-    fn request(&self) -> String {
-        match self.mode {
-            HttpMode::Curl { head, .. } => format!(
-                "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: curl/7.76.1\r\nAccept: */*\r\n\r\n",
-                if head { "HEAD" } else { "GET" },
-                self.url.path,
-                self.url.host_header()
-            ),
-            HttpMode::Ab { keepalive, .. } => format!(
-                "GET {} HTTP/1.0\r\n{}Host: {}\r\nUser-Agent: ApacheBench/2.3\r\nAccept: */*\r\n\r\n",
-                self.url.path,
-                if keepalive {
-                    "Connection: Keep-Alive\r\n"
-                } else {
-                    ""
-                },
-                self.url.host_header()
-            ),
-        }
-    }
-
     fn open(&mut self, host: &mut Host, ctx: &mut Ctx, me: AppRef) {
         self.started += 1;
         let remote = SocketAddrV4::new(self.url.ip, self.url.port);
@@ -198,8 +203,7 @@ impl HttpClient {
         let headers = String::from_utf8_lossy(&bytes[..end]).into_owned();
         let status = headers.split_whitespace().nth(1)?.parse().ok()?;
         let body = &bytes[end + 4..];
-        let length = headers
-            .split("\r\n")
+        let length = crlf_lines(&headers)
             .filter_map(|l| l.split_once(':'))
             .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
             .and_then(|(_, v)| v.trim().parse::<usize>().ok());
@@ -246,9 +250,7 @@ impl HttpClient {
             self.non_2xx += 1;
         }
         if self.server_software.is_none() {
-            self.server_software = response
-                .headers
-                .split("\r\n")
+            self.server_software = crlf_lines(&response.headers)
                 .find_map(|l| l.strip_prefix("Server: ").map(str::to_owned));
         }
         if let Some(server) = served_by(&response.body) {
@@ -262,8 +264,7 @@ impl HttpClient {
                 connected: true,
             };
             self.exchanges.insert(socket, exchange);
-            let request = self.request();
-            host.tcp_write(ctx, socket, request.as_bytes());
+            host.tcp_write(ctx, socket, self.request.as_bytes());
             return;
         }
         host.tcp_close(ctx, socket);
@@ -466,8 +467,7 @@ impl Program for HttpClient {
         match event {
             TcpEvent::Connected => {
                 self.exchanges.get_mut(&socket).expect("checked").connected = true;
-                let request = self.request();
-                host.tcp_write(ctx, socket, request.as_bytes());
+                host.tcp_write(ctx, socket, self.request.as_bytes());
             }
             TcpEvent::Data(bytes) => {
                 let exchange = self.exchanges.get_mut(&socket).expect("checked");

@@ -20,6 +20,25 @@ use crate::wire::arp::ArpRepr;
 use crate::wire::ethernet::EthHeader;
 use crate::wire::icmp::IcmpMessage;
 
+/// The lines of an HTTP head: exactly `text.split("\r\n")`, without the general substring
+/// searcher (HTTP heads are short and parsed for every request and response).
+pub(crate) fn crlf_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        match t.as_bytes().windows(2).position(|w| w == b"\r\n") {
+            Some(i) => {
+                rest = Some(&t[i + 2..]);
+                Some(&t[..i])
+            }
+            None => {
+                rest = None;
+                Some(t)
+            }
+        }
+    })
+}
+
 /// Identifies a running program: its slot on the host and its line in the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppRef {
@@ -358,4 +377,26 @@ pub fn upper_mac(mac: crate::wire::MacAddr) -> String {
 /// Milliseconds with three decimals, as ping and arping print round-trip times.
 pub fn millis(ns: u64) -> String {
     format!("{}.{:03}", ns / 1_000_000, (ns % 1_000_000) / 1_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crlf_lines;
+
+    #[test]
+    fn crlf_lines_split_like_str_split() {
+        for text in [
+            "",
+            "\r\n",
+            "a",
+            "GET / HTTP/1.0\r\nHost: x\r\n",
+            "a\r\r\nb\n\rc\r\n\r\nd",
+            "\r\n\r\n\r",
+            "é\r\nü",
+        ] {
+            let ours: Vec<&str> = crlf_lines(text).collect();
+            let std: Vec<&str> = text.split("\r\n").collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::crlf_lines;
 use crate::explain;
 use crate::sim::SimTime;
 use crate::stack::ctx::Ctx;
@@ -17,6 +18,9 @@ pub struct WebServer {
     pub ports: Vec<u16>,
     requests: FxHashMap<SocketId, Vec<u8>>,
     pub served: u64,
+    /// The last `Date:` value and the simulated second it is for: a busy server answers
+    /// many requests within one second.
+    date: Option<(u64, String)>,
 }
 
 impl WebServer {
@@ -42,6 +46,17 @@ pub fn served_by(body: &[u8]) -> Option<String> {
     let start = text.find("<h1>")? + 4;
     let end = text[start..].find("</h1>")? + start;
     Some(text[start..end].to_owned())
+}
+
+impl WebServer {
+    /// `http_date(now)`, formatted only when the second changed since the last call.
+    fn date(&mut self, now: SimTime) -> &str {
+        let second = now.ns() / 1_000_000_000;
+        if self.date.as_ref().is_none_or(|(s, _)| *s != second) {
+            self.date = Some((second, http_date(now)));
+        }
+        &self.date.as_ref().expect("just set").1
+    }
 }
 
 /// An HTTP date for simulated time (t = 0 is the Unix epoch, as in the pcaps).
@@ -89,7 +104,7 @@ struct Request {
 fn parse_request(bytes: &[u8]) -> Option<Request> {
     let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&bytes[..end]).ok()?;
-    let mut lines = head.split("\r\n");
+    let mut lines = crlf_lines(head);
     let mut words = lines.next()?.split_whitespace();
     let method = words.next()?.to_owned();
     let path = words.next()?.to_owned();
@@ -182,7 +197,7 @@ impl Host {
         };
         let mut response = format!(
             "HTTP/1.1 {status}\r\nServer: {software}\r\nDate: {}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
-            http_date(ctx.now),
+            self.web.date(ctx.now),
             body.len()
         );
         if request.method != "HEAD" {
