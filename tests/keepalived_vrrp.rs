@@ -576,3 +576,57 @@ fn a_lan_partition_makes_two_masters_until_it_heals() {
                 && w.detail.contains("split brain"))
     );
 }
+
+/// `systemctl reload keepalived` (SIGHUP) re-reads the configuration: a MASTER stays MASTER
+/// and keeps advertising every second; `restart` is stop (priority 0, VIP removed) then a
+/// fresh start (BACKUP, master-down interval, IP IDs from 1 again).
+#[test]
+fn reload_keeps_the_state_and_restart_starts_afresh() {
+    let text = include_str!("../scenarios/keepalived-failover.toml");
+    let lab = format!(
+        "{}[[at]]\ntime = \"5s\"\nhost = \"d1\"\nrun = \"systemctl reload keepalived\"\n\n[[at]]\ntime = \"10s\"\nhost = \"d1\"\nrun = \"systemctl restart keepalived\"\n",
+        &text[..text.find("[[at]]").unwrap()]
+    )
+    .replace("until = \"25s\"", "until = \"16s\"");
+    let dir = tempfile::tempdir().unwrap();
+    let (result, pcap) = run_lab_with_pcap(&lab, dir.path());
+    let ads = adverts(&pcap);
+    let d1: Vec<&Advert> = ads.iter().filter(|a| a.src == D1).collect();
+    let before_restart: Vec<f64> = d1.iter().filter(|a| a.t < 10.0).map(|a| a.t).collect();
+    assert!(
+        before_restart.windows(2).all(|w| close(w[1] - w[0], 1.0)),
+        "reload did not disturb the advert rhythm: {before_restart:?}"
+    );
+    let bye = d1
+        .iter()
+        .find(|a| a.prio == 0)
+        .expect("restart stops first");
+    assert!(close(bye.t, 10.0));
+    let back = first_from(&ads, D1, 10.0);
+    assert!(close(back.t, 10.0 + 3.414062), "{back:?}");
+    let record = &result
+        .world
+        .hosts
+        .iter()
+        .find(|h| h.name == "d1")
+        .unwrap()
+        .keepalived
+        .records["VI_1"];
+    let states: Vec<&str> = record.transitions.iter().map(|t| t.to.name()).collect();
+    assert_eq!(states, ["BACKUP", "MASTER", "STOP", "BACKUP", "MASTER"]);
+    let ids = tshark_fields(
+        &pcap,
+        &["frame.interface_name", "ip.src", "ip.id", "vrrp.prio"],
+    );
+    let restarted: Vec<&Vec<String>> = ids
+        .iter()
+        .filter(|r| r[0] == "d1/eth0" && r[1] == D1 && !r[3].is_empty())
+        .collect();
+    let goodbye = restarted.iter().position(|r| r[3] == "0").unwrap();
+    let first_after = restarted.get(goodbye + 1);
+    assert_eq!(
+        first_after.map(|r| r[2].as_str()),
+        Some("0x0001"),
+        "a fresh process counts IP IDs from 1"
+    );
+}
