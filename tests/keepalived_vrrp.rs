@@ -89,6 +89,11 @@ fn neigh_at_end(pcap: &Path) -> String {
     .expect("the client pinged the VIP")
 }
 
+/// A shipped lab with its timeline and expectations replaced by `timeline`.
+fn with_timeline(lab: &str, timeline: &str) -> String {
+    format!("{}{timeline}", &lab[..lab.find("[[at]]").unwrap()])
+}
+
 fn shipped(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("pcaps")
@@ -546,10 +551,9 @@ fn garp_delay_refresh_and_repeat_settings() {
 /// and after `heal` d1 (150) answers d2's advert and d2 yields.
 #[test]
 fn a_lan_partition_makes_two_masters_until_it_heals() {
-    let text = include_str!("../scenarios/keepalived-split-brain.toml");
-    let lab = format!(
-        "{}[[at]]\ntime = \"8s\"\npartition = {{ lan = \"lan0\", groups = [[\"d1\"], [\"client\", \"d2\", \"rs1\", \"rs2\"]] }}\n\n[[at]]\ntime = \"15s\"\nheal = {{ lan = \"lan0\" }}\n",
-        &text[..text.find("[[at]]").unwrap()]
+    let lab = with_timeline(
+        include_str!("../scenarios/keepalived-split-brain.toml"),
+        "[[at]]\ntime = \"8s\"\npartition = { lan = \"lan0\", groups = [[\"d1\"], [\"client\", \"d2\", \"rs1\", \"rs2\"]] }\n\n[[at]]\ntime = \"15s\"\nheal = { lan = \"lan0\" }\n",
     );
     let result = run_lab(&lab);
     let host = |name: &str| result.world.hosts.iter().find(|h| h.name == name).unwrap();
@@ -582,10 +586,9 @@ fn a_lan_partition_makes_two_masters_until_it_heals() {
 /// fresh start (BACKUP, master-down interval, IP IDs from 1 again).
 #[test]
 fn reload_keeps_the_state_and_restart_starts_afresh() {
-    let text = include_str!("../scenarios/keepalived-failover.toml");
-    let lab = format!(
-        "{}[[at]]\ntime = \"5s\"\nhost = \"d1\"\nrun = \"systemctl reload keepalived\"\n\n[[at]]\ntime = \"10s\"\nhost = \"d1\"\nrun = \"systemctl restart keepalived\"\n",
-        &text[..text.find("[[at]]").unwrap()]
+    let lab = with_timeline(
+        include_str!("../scenarios/keepalived-failover.toml"),
+        "[[at]]\ntime = \"5s\"\nhost = \"d1\"\nrun = \"systemctl reload keepalived\"\n\n[[at]]\ntime = \"10s\"\nhost = \"d1\"\nrun = \"systemctl restart keepalived\"\n",
     )
     .replace("until = \"25s\"", "until = \"16s\"");
     let dir = tempfile::tempdir().unwrap();
