@@ -4,13 +4,12 @@
 
 use std::net::Ipv4Addr;
 
-use super::config;
 use crate::stack::ctx::Ctx;
 use crate::stack::host::{Host, OutRoute};
 use crate::stack::iface::IfIndex;
 use crate::wire::Packet;
 use crate::wire::ipv4::{self, Ipv4Info, Ipv4Meta};
-use crate::wire::vrrp::{Advert, AdvertAuth, PROTO_VRRP, TOS, TTL};
+use crate::wire::vrrp::{Advert, PROTO_VRRP, TOS, TTL};
 
 impl Host {
     /// A VRRP datagram was delivered locally: find the instance of that VRID on the
@@ -75,37 +74,22 @@ impl Host {
             return Some(ip);
         }
         let dev = self.iface_index(&conf.interface)?;
-        self.ifaces[dev]
-            .addrs
-            .iter()
-            .find(|a| !a.secondary)
-            .map(|a| a.local)
+        self.ifaces[dev].primary().map(|a| a.local)
     }
 
     pub(super) fn send_advert(&mut self, ctx: &mut Ctx, index: usize, priority: u8) {
         let Some(src) = self.instance_source(index) else {
             return;
         };
-        let (conf, id) = {
+        let (conf, advert, id) = {
             let daemon = self.keepalived.daemon.as_mut().expect("running");
             let id = daemon.next_ip_id;
             daemon.next_ip_id = id.wrapping_add(1);
-            (daemon.instances[index].conf.clone(), id)
+            let instance = &daemon.instances[index];
+            (instance.conf.clone(), instance.advert(priority), id)
         };
         let Some(dev) = self.iface_index(&conf.interface) else {
             return;
-        };
-        let advert = Advert {
-            version: conf.version,
-            vrid: conf.vrid,
-            priority,
-            interval: advert_interval_field(conf.version, conf.advert_int_us),
-            addrs: conf.vips.iter().map(|v| v.addr).collect(),
-            auth: match conf.auth {
-                Some(config::Auth::Pass(p)) if conf.version == 2 => AdvertAuth::Pass(p),
-                Some(config::Auth::Ah(p)) if conf.version == 2 => AdvertAuth::Ah(p),
-                _ => AdvertAuth::None,
-            },
         };
         let targets = if conf.unicast_peers.is_empty() {
             vec![self.keepalived.mcast_group()]
@@ -138,14 +122,5 @@ impl Host {
             };
             self.ip_send(ctx, &route, packet);
         }
-    }
-}
-
-/// The advert's interval field: whole seconds (v2) or centiseconds (v3).
-pub(super) fn advert_interval_field(version: u8, advert_int_us: u64) -> u16 {
-    if version == 2 {
-        (advert_int_us / 1_000_000) as u16
-    } else {
-        (advert_int_us / 10_000) as u16
     }
 }

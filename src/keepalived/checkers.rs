@@ -142,14 +142,18 @@ impl Checkers {
         }
         for vs in 0..next.servers.len() {
             for rs in 0..next.servers[vs].real_servers.len() {
-                next.alive[vs][rs] = next
-                    .runs
-                    .iter()
-                    .filter(|r| r.vs == vs && r.rs == rs)
-                    .all(|r| r.up);
+                next.alive[vs][rs] = next.checks_up(vs, rs);
             }
         }
         next
+    }
+
+    /// `update_svr_checker_state`'s rule: a real server is alive when all its checkers are up.
+    fn checks_up(&self, vs: usize, rs: usize) -> bool {
+        self.runs
+            .iter()
+            .filter(|r| r.vs == vs && r.rs == rs)
+            .all(|r| r.up)
     }
 
     /// The sockets of checks in progress (closed when the checkers are replaced).
@@ -538,12 +542,7 @@ impl Host {
             r.up = up;
             (r.vs, r.rs)
         };
-        let alive = self
-            .checkers_ref()
-            .runs
-            .iter()
-            .filter(|r| r.vs == vs && r.rs == rs)
-            .all(|r| r.up);
+        let alive = self.checkers_ref().checks_up(vs, rs);
         if alive == self.checkers_ref().alive[vs][rs] {
             return;
         }

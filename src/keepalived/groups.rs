@@ -99,10 +99,7 @@ impl Host {
         };
         let mut commands = Vec::new();
         for state in [DaemonState::Master, DaemonState::Backup] {
-            let running = match state {
-                DaemonState::Master => self.ipvs.sync.master.is_some(),
-                DaemonState::Backup => self.ipvs.sync.backup.is_some(),
-            };
+            let running = self.ipvs.sync.is_running(state);
             let name = state.name();
             if running && wanted != Some(state) {
                 let what = format!("Stopping IPVS sync daemon in {name} state");

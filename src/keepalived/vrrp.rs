@@ -287,8 +287,7 @@ impl Instance {
         if advert.version == 2 {
             self.check_v2_fields(advert)?;
         }
-        let vips: Vec<Ipv4Addr> = self.conf.vips.iter().map(|v| v.addr).collect();
-        if advert.addrs != vips {
+        if advert.addrs != self.advert(0).addrs {
             return Err(format!(
                 "ip address associated with VRID {} not present in MASTER advert",
                 self.conf.vrid
@@ -297,20 +296,37 @@ impl Instance {
         Ok(())
     }
 
-    fn check_v2_fields(&self, advert: &Advert) -> Result<(), String> {
-        let ours = match self.conf.auth {
-            Some(super::config::Auth::Pass(p)) => AdvertAuth::Pass(p),
-            Some(super::config::Auth::Ah(p)) => AdvertAuth::Ah(p),
-            None => AdvertAuth::None,
+    /// The advert this instance sends with `priority` (the receive checks compare with it):
+    /// the interval in whole seconds (v2) or centiseconds (v3), authentication for v2 only.
+    pub fn advert(&self, priority: u8) -> Advert {
+        let conf = &self.conf;
+        let v2 = conf.version == 2;
+        let auth = match conf.auth {
+            Some(super::config::Auth::Pass(p)) if v2 => AdvertAuth::Pass(p),
+            Some(super::config::Auth::Ah(p)) if v2 => AdvertAuth::Ah(p),
+            _ => AdvertAuth::None,
         };
-        if std::mem::discriminant(&ours) != std::mem::discriminant(&advert.auth) {
+        let unit = if v2 { 1_000_000 } else { 10_000 };
+        Advert {
+            version: conf.version,
+            vrid: conf.vrid,
+            priority,
+            interval: (conf.advert_int_us / unit) as u16,
+            addrs: conf.vips.iter().map(|v| v.addr).collect(),
+            auth,
+        }
+    }
+
+    fn check_v2_fields(&self, advert: &Advert) -> Result<(), String> {
+        let ours = self.advert(0);
+        if std::mem::discriminant(&ours.auth) != std::mem::discriminant(&advert.auth) {
             return Err("received an advert with a different authentication type".into());
         }
-        if ours != advert.auth {
+        if ours.auth != advert.auth {
             return Err("received an invalid passwd".into());
         }
-        let mine = self.conf.advert_int_us / 1_000_000;
-        if advert.interval as u64 != mine {
+        let mine = ours.interval;
+        if advert.interval != mine {
             return Err(format!(
                 "advertisement interval mismatch mine={mine} rcv={}",
                 advert.interval
@@ -434,28 +450,28 @@ impl Instance {
         actions
     }
 
-    fn tracked_weight(&self, iface: &str) -> Option<i32> {
-        if iface == self.conf.interface && !self.conf.dont_track_primary {
-            return Some(0);
-        }
-        self.conf
+    /// The interfaces the instance tracks with their weights: its own (weight 0: down means
+    /// FAULT) unless `dont_track_primary`, then `track_interface`.
+    fn tracked_interfaces(&self) -> impl Iterator<Item = (&str, i32)> {
+        let own = (!self.conf.dont_track_primary).then_some((self.conf.interface.as_str(), 0));
+        let listed = self
+            .conf
             .track_interfaces
             .iter()
-            .find(|t| t.name == iface)
-            .map(|t| t.weight.unwrap_or(0))
+            .map(|t| (t.name.as_str(), t.weight.unwrap_or(0)));
+        own.into_iter().chain(listed)
+    }
+
+    fn tracked_weight(&self, iface: &str) -> Option<i32> {
+        self.tracked_interfaces()
+            .find(|(name, _)| *name == iface)
+            .map(|(_, weight)| weight)
     }
 
     /// Every tracked object with its weight and whether it is failing now.
     fn tracked(&self) -> Vec<(String, i32, bool)> {
-        let own = (!self.conf.dont_track_primary).then(|| (self.conf.interface.clone(), 0));
-        let interfaces = own.into_iter().chain(
-            self.conf
-                .track_interfaces
-                .iter()
-                .map(|t| (t.name.clone(), t.weight.unwrap_or(0))),
-        );
-        let interfaces = interfaces.map(|(name, weight)| {
-            let down = self.down_interfaces.contains(&name);
+        let interfaces = self.tracked_interfaces().map(|(name, weight)| {
+            let down = self.down_interfaces.iter().any(|d| d == name);
             (format!("interface {name}"), weight, down)
         });
         let scripts = self.scripts.iter().map(|t| {

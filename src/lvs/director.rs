@@ -748,11 +748,7 @@ impl Host {
         let Some(dev) = self.iface_index(&config.mcast_ifn) else {
             return;
         };
-        let group = match config.group {
-            Some(IpAddr::V4(g)) => g,
-            _ => crate::wire::ipvs_sync::MCAST_GROUP,
-        };
-        self.igmp_change(ctx, dev, group, join);
+        self.igmp_change(ctx, dev, config.group_v4(), join);
     }
 
     /// `inet_addr_type` is RTN_UNICAST or RTN_LOCAL: not 0.0.0.0, a broadcast or a multicast

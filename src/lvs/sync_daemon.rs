@@ -2,7 +2,7 @@
 //! group (224.0.0.81:8848, TTL 1, from the address of `--mcast-interface`); a backup takes
 //! the datagrams that arrive on its interface and hands them to its IPVS table.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 
 use crate::explain;
 use crate::sim::SimTime;
@@ -52,10 +52,7 @@ impl Host {
         let Some(src) = self.select_source(dev, None, crate::stack::addr::Scope::Global) else {
             return;
         };
-        let group = match config.group {
-            Some(IpAddr::V4(g)) => g,
-            _ => ipvs_sync::MCAST_GROUP,
-        };
+        let group = config.group_v4();
         let meta = Ipv4Meta {
             src,
             dst: group,
@@ -101,12 +98,8 @@ impl Host {
         let Some(backup) = &self.ipvs.sync.backup else {
             return false;
         };
-        let group = match backup.group {
-            Some(IpAddr::V4(g)) => g,
-            _ => ipvs_sync::MCAST_GROUP,
-        };
         *self.ifaces[dev].name == *backup.mcast_ifn
-            && info.dst == group
+            && info.dst == backup.group_v4()
             && dst_port == backup.port.unwrap_or(ipvs_sync::PORT)
     }
 

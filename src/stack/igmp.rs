@@ -33,12 +33,7 @@ impl Host {
 
     /// Sends one state-change report from the device's primary address.
     pub(crate) fn igmp_report(&mut self, ctx: &mut Ctx, dev: IfIndex, group: Ipv4Addr, join: bool) {
-        let Some(src) = self.ifaces[dev]
-            .addrs
-            .iter()
-            .find(|a| !a.secondary)
-            .map(|a| a.local)
-        else {
+        let Some(src) = self.ifaces[dev].primary().map(|a| a.local) else {
             return;
         };
         let id = self.next_ip_id();

@@ -565,11 +565,12 @@ impl Host {
                     .keepalived
                     .instances()
                     .any(|i| i.conf.interface == name))
-            || self.ipvs.sync.backup.as_ref().is_some_and(|b| {
-                *b.mcast_ifn == *name
-                    && b.group.is_none_or(|g| g == std::net::IpAddr::V4(group))
-                    && (b.group.is_some() || group == crate::wire::ipvs_sync::MCAST_GROUP)
-            })
+            || self
+                .ipvs
+                .sync
+                .backup
+                .as_ref()
+                .is_some_and(|b| *b.mcast_ifn == *name && b.group_v4() == group)
     }
 
     /// Records a packet that reached a local socket or program.

@@ -27,8 +27,7 @@ impl Host {
             }
         };
         if self.is_sync_datagram(dev, info, datagram.dst_port) {
-            let payload = datagram.payload.to_vec();
-            self.ipvs_sync_receive(ctx, info.src, &payload);
+            self.ipvs_sync_receive(ctx, info.src, datagram.payload);
             return;
         }
         ctx.drop_packet(

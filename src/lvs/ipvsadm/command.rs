@@ -108,6 +108,17 @@ pub struct DaemonConfig {
     pub maxlen: Option<u16>,
 }
 
+impl DaemonConfig {
+    /// The IPv4 group the daemon sends to or listens on (224.0.0.81 unless `--mcast-group`
+    /// names an IPv4 one; the packet path is IPv4).
+    pub fn group_v4(&self) -> std::net::Ipv4Addr {
+        match self.group {
+            Some(IpAddr::V4(g)) => g,
+            _ => crate::wire::ipvs_sync::MCAST_GROUP,
+        }
+    }
+}
+
 /// Why the kernel refused a command (the errno `ipvs_strerror` maps to ipvsadm's message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Errno {

@@ -49,6 +49,14 @@ pub struct SyncDaemons {
 }
 
 impl SyncDaemons {
+    /// Whether the daemon of that kind runs.
+    pub fn is_running(&self, state: DaemonState) -> bool {
+        match state {
+            DaemonState::Master => self.master.is_some(),
+            DaemonState::Backup => self.backup.is_some(),
+        }
+    }
+
     fn running(&mut self, state: DaemonState) -> &mut Option<DaemonConfig> {
         match state {
             DaemonState::Master => &mut self.master,
