@@ -3,31 +3,21 @@
 //! The sequence number makes simultaneous events run in the order they were scheduled, so a
 //! run never depends on heap internals and the same scenario always replays identically.
 //!
-//! Three levels keep the heap small: events due in the current bucket (a few microseconds)
-//! wait in a binary heap; later events of the current time slice wait unsorted in per-bucket
+//! Three levels keep sorting cheap: events due in the current bucket (a few microseconds)
+//! wait in a sorted run; later events of the current time slice wait unsorted in per-bucket
 //! lists; events of later slices (retransmission and TIME_WAIT timers, most of which are
 //! cancelled long before they are due) wait unsorted per slice. A list joins the level above
 //! only when its time comes, so most events are sorted among a few dozen, not among
 //! everything pending.
+//!
+//! Events are stored inline in those lists, not behind an index: with thousands of flows in
+//! flight an event is popped long after it was scheduled, and reading it from a list that is
+//! walked in order lets the CPU fetch it ahead, where a slot in a shared slab was a cache miss
+//! on every pop.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, VecDeque};
 
 use super::time::SimTime;
-
-/// Bits of a heap key: time (64) | insertion sequence (40) | slab slot (24). One integer
-/// compare orders by time then sequence, and the event itself waits in a slab, so the heap
-/// moves 16 bytes, not the event.
-const SLOT_BITS: u32 = 24;
-const SEQ_BITS: u32 = 40;
-
-fn key(at: SimTime, seq: u64, slot: u32) -> u128 {
-    ((at.ns() as u128) << 64) | ((seq as u128) << SLOT_BITS) | slot as u128
-}
-
-fn time_of(key: u128) -> u64 {
-    (key >> 64) as u64
-}
 
 /// A time slice is 2^24 ns (about 16.8 ms) ...
 const SLICE_BITS: u32 = 24;
@@ -35,35 +25,46 @@ const SLICE_BITS: u32 = 24;
 const BUCKET_BITS: u32 = 12;
 const BUCKETS: usize = 1 << (SLICE_BITS - BUCKET_BITS);
 
-/// Keys a drained bucket's list may keep room for.
+/// Events a drained bucket's list may keep room for.
 const KEPT_BUCKET_CAPACITY: usize = 64;
 
-fn slice_of(key: u128) -> u64 {
-    time_of(key) >> SLICE_BITS
+/// An event with its place in the order: time first, then insertion sequence.
+struct Entry<E> {
+    at: u64,
+    seq: u64,
+    event: E,
 }
 
-fn bucket_of(key: u128) -> usize {
-    (time_of(key) >> BUCKET_BITS) as usize & (BUCKETS - 1)
+impl<E> Entry<E> {
+    fn order(&self) -> (u64, u64) {
+        (self.at, self.seq)
+    }
+
+    fn slice(&self) -> u64 {
+        self.at >> SLICE_BITS
+    }
+
+    fn bucket(&self) -> usize {
+        (self.at >> BUCKET_BITS) as usize & (BUCKETS - 1)
+    }
 }
 
 /// A min-queue of timed events with FIFO order among equal times.
 pub struct EventQueue<E> {
-    /// Keys of the events due before `bucket_end`.
-    heap: BinaryHeap<Reverse<u128>>,
+    /// The events due before `bucket_end`, in order.
+    current: VecDeque<Entry<E>>,
     bucket_end: u64,
-    /// Keys of the later events of the current slice, by bucket; `occupied` has a bit per
-    /// non-empty bucket, and buckets before `next_bucket` are empty.
-    buckets: Vec<Vec<u128>>,
+    /// The later events of the current slice, by bucket; `occupied` has a bit per non-empty
+    /// bucket, and buckets before `next_bucket` are empty.
+    buckets: Vec<Vec<Entry<E>>>,
     occupied: [u64; BUCKETS / 64],
     next_bucket: usize,
     near_len: usize,
     /// Start of the current slice; events at or after `slice_start + 2^SLICE_BITS` are in
     /// `far`, by slice.
     slice_start: u64,
-    far: BTreeMap<u64, Vec<u128>>,
+    far: BTreeMap<u64, Vec<Entry<E>>>,
     far_len: usize,
-    slots: Vec<Option<E>>,
-    free: Vec<u32>,
     next_seq: u64,
     now: SimTime,
 }
@@ -71,17 +72,15 @@ pub struct EventQueue<E> {
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            current: VecDeque::new(),
             bucket_end: 0,
-            buckets: vec![Vec::new(); BUCKETS],
+            buckets: std::iter::repeat_with(Vec::new).take(BUCKETS).collect(),
             occupied: [0; BUCKETS / 64],
             next_bucket: 0,
             near_len: 0,
             slice_start: 0,
             far: BTreeMap::new(),
             far_len: 0,
-            slots: Vec::new(),
-            free: Vec::new(),
             next_seq: 0,
             now: SimTime::ZERO,
         }
@@ -97,35 +96,28 @@ impl<E> EventQueue<E> {
             "event scheduled in the past: {at} < {}",
             self.now
         );
-        let at = at.max(self.now);
-        let seq = self.next_seq & ((1 << SEQ_BITS) - 1);
-        self.next_seq += 1;
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                self.slots[slot as usize] = Some(event);
-                slot
-            }
-            None => {
-                self.slots.push(Some(event));
-                let slot = self.slots.len() - 1;
-                assert!(slot < 1 << SLOT_BITS, "more than 2^24 events pending");
-                slot as u32
-            }
+        let entry = Entry {
+            at: at.max(self.now).ns(),
+            seq: self.next_seq,
+            event,
         };
-        let k = key(at, seq, slot);
-        if at.ns() < self.bucket_end {
-            self.heap.push(Reverse(k));
-        } else if slice_of(k) == self.slice_start >> SLICE_BITS {
-            self.put_in_bucket(k);
+        self.next_seq += 1;
+        if entry.at < self.bucket_end {
+            // Later than everything due at an earlier time or scheduled before it: usually
+            // near the back of the run.
+            let place = self.current.partition_point(|e| e.order() < entry.order());
+            self.current.insert(place, entry);
+        } else if entry.slice() == self.slice_start >> SLICE_BITS {
+            self.put_in_bucket(entry);
         } else {
-            self.far.entry(slice_of(k)).or_default().push(k);
+            self.far.entry(entry.slice()).or_default().push(entry);
             self.far_len += 1;
         }
     }
 
-    fn put_in_bucket(&mut self, k: u128) {
-        let b = bucket_of(k);
-        self.buckets[b].push(k);
+    fn put_in_bucket(&mut self, entry: Entry<E>) {
+        let b = entry.bucket();
+        self.buckets[b].push(entry);
         self.occupied[b / 64] |= 1 << (b % 64);
         self.near_len += 1;
     }
@@ -145,35 +137,35 @@ impl<E> EventQueue<E> {
             .map(|w| w * 64 + self.occupied[w].trailing_zeros() as usize)
     }
 
-    /// When the heap has run dry: the next bucket of the slice becomes the heap, or, when the
-    /// slice is done, the next slice is spread over the buckets.
+    /// When the current run is done: the next bucket of the slice is sorted into the run, or,
+    /// when the slice is done, the next slice is spread over the buckets.
     fn refill(&mut self) {
-        while self.heap.is_empty() {
+        while self.current.is_empty() {
             if let Some(b) = self.first_occupied() {
                 self.occupied[b / 64] &= !(1 << (b % 64));
                 self.next_bucket = b + 1;
                 self.bucket_end = self.slice_start + ((b as u64 + 1) << BUCKET_BITS);
-                let mut keys = std::mem::take(&mut self.buckets[b]);
-                self.near_len -= keys.len();
-                let mut sorted = std::mem::take(&mut self.heap).into_vec();
-                sorted.extend(keys.drain(..).map(Reverse));
-                self.heap = BinaryHeap::from(sorted);
-                // A bucket keeps a small allocation for its next turn; one that held a burst
-                // gives it back, or 4096 buckets would each hold their largest burst forever.
-                if keys.capacity() <= KEPT_BUCKET_CAPACITY {
-                    self.buckets[b] = keys;
+                let mut due = std::mem::take(&mut self.buckets[b]);
+                self.near_len -= due.len();
+                due.sort_unstable_by_key(Entry::order);
+                // The bucket's list becomes the run and the drained run's allocation serves
+                // the bucket next time; one that held a burst is given back, or 4096 buckets
+                // would each hold their largest burst forever.
+                let spare = Vec::from(std::mem::replace(&mut self.current, due.into()));
+                if spare.capacity() <= KEPT_BUCKET_CAPACITY {
+                    self.buckets[b] = spare;
                 }
                 return;
             }
-            let Some((slice, keys)) = self.far.pop_first() else {
+            let Some((slice, entries)) = self.far.pop_first() else {
                 return;
             };
-            self.far_len -= keys.len();
+            self.far_len -= entries.len();
             self.slice_start = slice << SLICE_BITS;
             self.bucket_end = self.slice_start;
             self.next_bucket = 0;
-            for k in keys {
-                self.put_in_bucket(k);
+            for entry in entries {
+                self.put_in_bucket(entry);
             }
         }
     }
@@ -181,21 +173,16 @@ impl<E> EventQueue<E> {
     /// Time of the next event, if any.
     pub fn peek_time(&mut self) -> Option<SimTime> {
         self.refill();
-        self.heap.peek().map(|Reverse(k)| SimTime(time_of(*k)))
+        self.current.front().map(|e| SimTime(e.at))
     }
 
     /// Removes the next event and advances `now` to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.refill();
-        let Reverse(k) = self.heap.pop()?;
-        let at = SimTime(time_of(k));
-        let slot = (k as u32) & ((1 << SLOT_BITS) - 1);
+        let entry = self.current.pop_front()?;
+        let at = SimTime(entry.at);
         self.now = at;
-        let event = self.slots[slot as usize]
-            .take()
-            .expect("every key has its event");
-        self.free.push(slot);
-        Some((at, event))
+        Some((at, entry.event))
     }
 
     pub fn now(&self) -> SimTime {
@@ -210,7 +197,7 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + self.near_len + self.far_len
+        self.current.len() + self.near_len + self.far_len
     }
 
     pub fn is_empty(&self) -> bool {
