@@ -226,14 +226,17 @@ pub struct Bypass {
     pub detail: String,
 }
 
-/// The fields of an IPv4 TCP/UDP frame the bypass checks read.
-struct FrameAddrs {
+/// The fields of a unicast IPv4 frame the bypass checks read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameAddrs {
     src: Ipv4Addr,
     dst: Ipv4Addr,
     sport: Option<u16>,
 }
 
-fn frame_addrs(frame: &[u8]) -> Option<FrameAddrs> {
+/// The addresses of a unicast IPv4 frame (None for other frames, which no bypass check
+/// concerns).
+pub fn frame_addrs(frame: &[u8]) -> Option<FrameAddrs> {
     if frame.len() < 34 || frame[12..14] != [0x08, 0x00] || frame[0] & 1 != 0 {
         return None;
     }
@@ -271,17 +274,16 @@ impl DirectorMap {
         self.vips.is_empty() && self.nat_servers.is_empty()
     }
 
-    /// A unicast frame `sender` put on a LAN and the switch delivers to `receiver`. Returns
-    /// a bypass the first time a (sender, receiver, address) is seen.
+    /// A unicast frame with addresses `f` that `sender` put on a LAN and the switch delivers
+    /// to `receiver`. Returns a bypass the first time a (sender, receiver, address) is seen.
     pub fn observe<'n>(
         &mut self,
-        frame: &[u8],
+        f: FrameAddrs,
         sender: HostId,
         receiver: HostId,
         name: &dyn Fn(HostId) -> &'n str,
         holds: &dyn Fn(HostId, Ipv4Addr) -> bool,
     ) -> Option<Bypass> {
-        let f = frame_addrs(frame)?;
         if let Some(directors) = self.vips.get(&f.dst)
             && !directors.contains(&sender)
             && !directors.contains(&receiver)

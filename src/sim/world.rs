@@ -5,7 +5,8 @@
 use std::net::Ipv4Addr;
 
 use crate::diagnosis::{
-    ArpClaim, ClaimReason, ClaimSeen, Conflict, ConflictDetector, VRRP_CONFIRM_NS,
+    ArpClaim, ClaimReason, ClaimSeen, Conflict, ConflictDetector, FrameAddrs, VRRP_CONFIRM_NS,
+    frame_addrs,
 };
 use crate::sim::{EventQueue, SimTime};
 use crate::stack::ctx::{Ctx, TxFrame};
@@ -20,14 +21,21 @@ use crate::wire::ethernet::{ETH_HEADER_LEN, ETH_MIN_FRAME_LEN, ETHERTYPE_ARP, Et
 pub enum Event {
     /// Work for one host.
     Host(HostId, HostEvent),
-    /// A frame has fully arrived at a LAN's switch from `port`.
-    SwitchIngress {
-        lan: usize,
-        port: usize,
-        frame: Packet,
-    },
+    /// A frame has fully arrived at a LAN's switch.
+    SwitchIngress(Ingress),
     /// A scenario action (a timeline command, a partition).
     Action(Box<dyn FnOnce(&mut World)>),
+}
+
+/// A frame arriving at a switch, with the header fields the switch and the bypass checks read.
+/// They are taken when the frame is sent, while its bytes are in cache: with many flows in
+/// flight they are long out of it by the time the frame reaches the switch.
+pub struct Ingress {
+    lan: u32,
+    port: u32,
+    eth: EthHeader,
+    addrs: Option<FrameAddrs>,
+    frame: Packet,
 }
 
 /// Counters for `--stats`.
@@ -148,8 +156,8 @@ impl World {
                 self.host_event(host, event);
                 Handled::Host(host)
             }
-            Event::SwitchIngress { lan, port, frame } => {
-                self.switch(lan, port, frame);
+            Event::SwitchIngress(ingress) => {
+                self.switch(ingress);
                 Handled::Switch
             }
             Event::Action(action) => {
@@ -254,10 +262,19 @@ impl World {
                 }
             }
             frame.pad_to(ETH_MIN_FRAME_LEN);
+            let Some(eth) = EthHeader::parse(frame.data()) else {
+                continue;
+            };
             let (lan, port) = (attachment.lan, attachment.port);
             let at = self.lans[lan].ingress_time(port, frame.len(), now);
-            self.queue
-                .schedule(at, Event::SwitchIngress { lan, port, frame });
+            let ingress = Ingress {
+                lan: lan as u32,
+                port: port as u32,
+                eth,
+                addrs: frame_addrs(frame.data()),
+                frame,
+            };
+            self.queue.schedule(at, Event::SwitchIngress(ingress));
         }
         self.tx = outbox;
     }
@@ -314,14 +331,14 @@ impl World {
     }
 
     /// `director-bypassed` / `nat-reply-bypassed` for a frame from `sender` to `receiver`.
-    fn check_bypass(&mut self, frame: &[u8], sender: HostId, receiver: HostId) {
+    fn check_bypass(&mut self, addrs: FrameAddrs, sender: HostId, receiver: HostId) {
         let hosts = &self.hosts;
         let name = |h: HostId| hosts[h].name.as_str();
         let holds = |h: HostId, ip| hosts[h].is_local(ip);
         let found = self
             .trace
             .directors
-            .observe(frame, sender, receiver, &name, &holds);
+            .observe(addrs, sender, receiver, &name, &holds);
         if let Some(bypass) = found {
             let now = self.queue.now();
             self.trace
@@ -330,11 +347,16 @@ impl World {
     }
 
     /// The switch forwards a frame that fully arrived from `port`.
-    fn switch(&mut self, lan: usize, port: usize, frame: Packet) {
+    fn switch(&mut self, ingress: Ingress) {
         let now = self.queue.now();
-        let Some(eth) = EthHeader::parse(frame.data()) else {
-            return;
-        };
+        let Ingress {
+            lan,
+            port,
+            eth,
+            addrs,
+            frame,
+        } = ingress;
+        let (lan, port) = (lan as usize, port as usize);
         let l = &mut self.lans[lan];
         let mut forwarding = std::mem::take(&mut self.forwarding);
         l.forward(port, (eth.src, eth.dst), frame.len(), now, &mut forwarding);
@@ -348,10 +370,10 @@ impl World {
             self.trace.drop_packet(now, host, &dev, reason);
         }
         let sender = self.lans[lan].ports[port].host;
-        if !self.trace.directors.is_empty() && !eth.dst.is_multicast() {
+        if let Some(addrs) = addrs.filter(|_| !self.trace.directors.is_empty()) {
             for &(out, _) in &forwarding.deliveries {
                 let receiver = self.lans[lan].ports[out].host;
-                self.check_bypass(frame.data(), sender, receiver);
+                self.check_bypass(addrs, sender, receiver);
             }
         }
         let last = forwarding.deliveries.len();
