@@ -49,6 +49,36 @@ impl<E> Entry<E> {
     }
 }
 
+/// Sorts a bucket's events into (time, sequence) order. A bucket holds a few hundred events
+/// of about 90 bytes when thousands of flows are in flight: the keys are sorted on their own
+/// and each event then moves once, not at every step of a sort.
+fn sort_entries<E>(entries: &mut [Entry<E>]) {
+    const SMALL: usize = 32;
+    if entries.len() <= SMALL {
+        entries.sort_unstable_by_key(Entry::order);
+        return;
+    }
+    let mut order: Vec<(u64, u64, usize)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.at, e.seq, i))
+        .collect();
+    order.sort_unstable();
+    let mut from: Vec<usize> = order.into_iter().map(|(_, _, i)| i).collect();
+    // Position j takes the event at from[j]: follow each cycle of the permutation.
+    for start in 0..from.len() {
+        let mut j = start;
+        while from[j] != usize::MAX {
+            let k = std::mem::replace(&mut from[j], usize::MAX);
+            if k == start {
+                break;
+            }
+            entries.swap(j, k);
+            j = k;
+        }
+    }
+}
+
 /// A min-queue of timed events with FIFO order among equal times.
 pub struct EventQueue<E> {
     /// The events due before `bucket_end`, in order.
@@ -147,7 +177,7 @@ impl<E> EventQueue<E> {
                 self.bucket_end = self.slice_start + ((b as u64 + 1) << BUCKET_BITS);
                 let mut due = std::mem::take(&mut self.buckets[b]);
                 self.near_len -= due.len();
-                due.sort_unstable_by_key(Entry::order);
+                sort_entries(&mut due);
                 // The bucket's list becomes the run and the drained run's allocation serves
                 // the bucket next time; one that held a burst is given back, or 4096 buckets
                 // would each hold their largest burst forever.
@@ -183,6 +213,12 @@ impl<E> EventQueue<E> {
         let at = SimTime(entry.at);
         self.now = at;
         Some((at, entry.event))
+    }
+
+    /// The `n`th event `pop` will return (0 = next), if it is already sorted into the current
+    /// run: a hint for prefetching (None says nothing about the queue).
+    pub fn peek_sorted(&self, n: usize) -> Option<&E> {
+        self.current.get(n).map(|e| &e.event)
     }
 
     pub fn now(&self) -> SimTime {
@@ -294,6 +330,31 @@ mod tests {
             assert_eq!(reference.pop_first(), Some(((t.ns(), e), e)));
         }
         assert!(reference.is_empty() && q.is_empty());
+    }
+
+    /// A bucket too big for the small sort (a burst of hundreds of events) comes out in
+    /// (time, sequence) order with every event once.
+    #[test]
+    fn large_buckets_sort_by_time_then_sequence() {
+        let mut state = 7u64;
+        let mut entries: Vec<Entry<u64>> = (0..500u64)
+            .map(|seq| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                Entry {
+                    at: (state >> 33) % 50,
+                    seq,
+                    event: seq,
+                }
+            })
+            .collect();
+        let mut expected: Vec<(u64, u64)> = entries.iter().map(Entry::order).collect();
+        expected.sort_unstable();
+        sort_entries(&mut entries);
+        let got: Vec<(u64, u64)> = entries.iter().map(Entry::order).collect();
+        assert_eq!(got, expected);
+        assert!(entries.iter().all(|e| e.event == e.seq));
     }
 
     #[test]
