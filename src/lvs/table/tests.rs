@@ -3,9 +3,11 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use super::reports::svc_hash_order;
 use super::*;
-use crate::lvs::ipvsadm::command::{DaemonConfig, DaemonState};
-use crate::lvs::service::{TunnelSpec, flags};
+use crate::lvs::ipvsadm::command::{DaemonConfig, DaemonState, Errno};
+use crate::lvs::service::{DestConfig, Netmask, ServiceKey, TunnelSpec, flags};
+use crate::lvs::state::TcpState;
 
 const S: u64 = SECOND;
 
