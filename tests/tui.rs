@@ -121,3 +121,74 @@ fn stepping_forward_then_back_returns_the_identical_state() {
     let after = render::to_text(&app, &s, 160, 48);
     assert_eq!((app, after), before);
 }
+
+fn capture_host(session: &Session, index: usize) -> &str {
+    match &session.log.entries[index].record {
+        Record::Capture(c) => &session.log.hosts[c.host],
+        _ => panic!("entry {index} is not a capture"),
+    }
+}
+
+/// FULLNAT rewrites both ends (forwarding.md §8) but keeps the IP identification: the path
+/// pane follows the client's SYN through the director to the real server, and the detail
+/// pane pairs the director's outbound SYN with the one it received.
+#[test]
+fn fullnat_packets_are_followed_through_the_director() {
+    let s = session("fullnat");
+    let syn_out = first(&s, |e| notes_mention(e, "IPVS FULLNAT"));
+    let (before, after) = lvsim::tui::trail::rewrite(&s.log, syn_out).expect("paired");
+    assert_eq!(after, syn_out);
+    assert_eq!(capture_host(&s, before), "lvs");
+    assert!(matches!(&s.log.entries[before].record, Record::Capture(c) if c.dir == Direction::In));
+    let client_syn = first(&s, |e| {
+        matches!(&e.record, Record::Capture(c) if s.log.hosts[c.host] == "client"
+            && c.dir == Direction::Out && c.frame.get(47) == Some(&0x02))
+    });
+    let hosts: Vec<&str> = lvsim::tui::trail::hops(&s.log, client_syn)
+        .into_iter()
+        .map(|i| capture_host(&s, i))
+        .collect();
+    assert_eq!(hosts, ["client", "lvs", "lvs", "rs2"], "{hosts:?}");
+}
+
+/// In labs without FULLNAT every before → after pair keeps the source or the destination
+/// address: no answer is mistaken for a rewrite of the request it answers.
+#[test]
+fn rewrites_without_fullnat_keep_one_end() {
+    // The innermost header's ends (an IPIP packet's inner one).
+    let ends = |c: &lvsim::trace::Capture| {
+        let mut ip = &c.frame[14..];
+        while ip[9] == 4 {
+            ip = &ip[usize::from(ip[0] & 0x0f) * 4..];
+        }
+        (ip[12..16].to_vec(), ip[16..20].to_vec())
+    };
+    for lab in ["dr-basic", "nat-port-map", "tun"] {
+        let s = session(lab);
+        let mut pairs = 0;
+        for (index, entry) in s.log.entries.iter().enumerate() {
+            let Record::Capture(out) = &entry.record else {
+                continue;
+            };
+            if out.dir != Direction::Out || out.frame.get(12..14) != Some(&[8, 0]) {
+                continue;
+            }
+            let Some((before, _)) = lvsim::tui::trail::rewrite(&s.log, index) else {
+                continue;
+            };
+            let Record::Capture(inbound) = &s.log.entries[before].record else {
+                panic!("{lab}: entry {before} is not a capture");
+            };
+            if inbound.link != lvsim::trace::Link::Ethernet {
+                continue;
+            }
+            let ((src_in, dst_in), (src_out, dst_out)) = (ends(inbound), ends(out));
+            assert!(
+                src_in == src_out || dst_in == dst_out,
+                "{lab}: entry {index} paired with {before}"
+            );
+            pairs += 1;
+        }
+        assert!(pairs > 0, "{lab}: the director's rewrites are paired");
+    }
+}

@@ -4,7 +4,10 @@
 //!
 //! A packet is recognised by what no hop changes: for ARP the whole message; for IPv4 the
 //! innermost header's identification and protocol, with its source or destination kept
-//! (DR and TUN keep both, NAT keeps one). FULLNAT rewrites both ends and is not followed.
+//! (DR and TUN keep both, NAT keeps one). FULLNAT rewrites both ends but keeps the
+//! identification: on the host that rewrote it, the packet that came in and the one that went
+//! out with the same identification and protocol are the same packet, and the trail follows it
+//! on from there.
 
 use std::net::Ipv4Addr;
 
@@ -30,6 +33,36 @@ enum Identity {
 }
 
 impl Identity {
+    /// Whether a host that received `self` may have sent it on as `out` with both ends
+    /// rewritten (FULLNAT): same identification and protocol, new source and destination, and
+    /// not an answer (which would go back to where `self` came from).
+    fn rewritten_into(self, out: Identity) -> bool {
+        match (self, out) {
+            (
+                Identity::Ip {
+                    id,
+                    proto,
+                    src,
+                    dst,
+                },
+                Identity::Ip {
+                    id: id2,
+                    proto: proto2,
+                    src: src2,
+                    dst: dst2,
+                },
+            ) => {
+                id == id2
+                    && proto == proto2
+                    && src != src2
+                    && dst != dst2
+                    && dst2 != src
+                    && src2 != dst
+            }
+            _ => false,
+        }
+    }
+
     fn same_packet(self, other: Identity) -> bool {
         match (self, other) {
             (Identity::Arp(a), Identity::Arp(b)) => a == b,
@@ -100,31 +133,72 @@ pub fn hops(log: &Log, index: usize) -> Vec<usize> {
     };
     let from = index.saturating_sub(WINDOW);
     let to = (index + WINDOW).min(log.len());
-    (from..to)
-        .filter(|&i| {
-            let other = capture(&log.entries[i]).and_then(identity);
-            other.is_some_and(|o| o.same_packet(me))
-        })
+    let window: Vec<Option<(&Capture, Identity)>> = (from..to)
+        .map(|i| capture(&log.entries[i]).and_then(|c| Some((c, identity(c)?))))
+        .collect();
+    let mut known = vec![me];
+    while let Some(other) = rewritten_form(&window, &known) {
+        known.push(other);
+    }
+    window
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.is_some_and(|(_, id)| known.iter().any(|k| k.same_packet(id))))
+        .map(|(i, _)| from + i)
         .collect()
 }
 
+/// An identity of the packet not yet `known`: what a host that rewrote both ends (FULLNAT)
+/// sent out for a known packet it received, or received for a known packet it sent.
+fn rewritten_form(window: &[Option<(&Capture, Identity)>], known: &[Identity]) -> Option<Identity> {
+    let is_known = |id: Identity| known.iter().any(|k| k.same_packet(id));
+    let ins = window.iter().enumerate().filter_map(|(i, c)| match c {
+        Some((c, id)) if c.dir == Direction::In => Some((i, c, *id)),
+        _ => None,
+    });
+    for (i, inbound, id_in) in ins {
+        let outs = window[i + 1..].iter().flatten().filter(|(c, id_out)| {
+            c.host == inbound.host && c.dir == Direction::Out && id_in.rewritten_into(*id_out)
+        });
+        for &(_, id_out) in outs {
+            match (is_known(id_in), is_known(id_out)) {
+                (true, false) => return Some(id_out),
+                (false, true) => return Some(id_in),
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
 /// For a frame a host sent after receiving it (forwarded, rewritten), the inbound capture
-/// and the outbound one, in that order; None when the entry is not part of such a pair.
+/// and the outbound one, in that order; None when the entry is not part of such a pair. The
+/// nearest capture of the same packet is taken, else (FULLNAT) the nearest it was rewritten
+/// from or into.
 pub fn rewrite(log: &Log, index: usize) -> Option<(usize, usize)> {
     let me = log.entries.get(index).and_then(capture)?;
     let id = identity(me)?;
-    let same_host = |i: usize, dir: Direction| {
-        capture(&log.entries[i]).is_some_and(|c| {
-            c.host == me.host && c.dir == dir && identity(c).is_some_and(|o| o.same_packet(id))
-        })
+    let on_host = |dir: Direction, same: fn(Identity, Identity) -> bool| {
+        move |&i: &usize| {
+            capture(&log.entries[i]).is_some_and(|c| {
+                c.host == me.host && c.dir == dir && identity(c).is_some_and(|o| same(o, id))
+            })
+        }
     };
     match me.dir {
-        Direction::Out => (index.saturating_sub(WINDOW)..index)
-            .rev()
-            .find(|&i| same_host(i, Direction::In))
-            .map(|i| (i, index)),
-        Direction::In => (index + 1..(index + WINDOW).min(log.len()))
-            .find(|&i| same_host(i, Direction::Out))
-            .map(|i| (index, i)),
+        Direction::Out => {
+            let before = || (index.saturating_sub(WINDOW)..index).rev();
+            before()
+                .find(on_host(Direction::In, Identity::same_packet))
+                .or_else(|| before().find(on_host(Direction::In, |i, o| i.rewritten_into(o))))
+                .map(|i| (i, index))
+        }
+        Direction::In => {
+            let after = || index + 1..(index + WINDOW).min(log.len());
+            after()
+                .find(on_host(Direction::Out, Identity::same_packet))
+                .or_else(|| after().find(on_host(Direction::Out, |o, i| i.rewritten_into(o))))
+                .map(|i| (index, i))
+        }
     }
 }
