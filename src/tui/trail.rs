@@ -24,12 +24,22 @@ const WINDOW: usize = 400;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Identity {
     Arp(ArpRepr),
-    Ip {
-        id: u16,
-        proto: u8,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
-    },
+    Ip(Datagram),
+}
+
+/// The innermost IPv4 header's fields that identify a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Datagram {
+    id: u16,
+    proto: u8,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+}
+
+impl Datagram {
+    fn same_datagram(self, other: Datagram) -> bool {
+        self.id == other.id && self.proto == other.proto
+    }
 }
 
 impl Identity {
@@ -38,26 +48,12 @@ impl Identity {
     /// not an answer (which would go back to where `self` came from).
     fn rewritten_into(self, out: Identity) -> bool {
         match (self, out) {
-            (
-                Identity::Ip {
-                    id,
-                    proto,
-                    src,
-                    dst,
-                },
-                Identity::Ip {
-                    id: id2,
-                    proto: proto2,
-                    src: src2,
-                    dst: dst2,
-                },
-            ) => {
-                id == id2
-                    && proto == proto2
-                    && src != src2
-                    && dst != dst2
-                    && dst2 != src
-                    && src2 != dst
+            (Identity::Ip(a), Identity::Ip(b)) => {
+                a.same_datagram(b)
+                    && a.src != b.src
+                    && a.dst != b.dst
+                    && b.dst != a.src
+                    && b.src != a.dst
             }
             _ => false,
         }
@@ -66,20 +62,9 @@ impl Identity {
     fn same_packet(self, other: Identity) -> bool {
         match (self, other) {
             (Identity::Arp(a), Identity::Arp(b)) => a == b,
-            (
-                Identity::Ip {
-                    id,
-                    proto,
-                    src,
-                    dst,
-                },
-                Identity::Ip {
-                    id: id2,
-                    proto: proto2,
-                    src: src2,
-                    dst: dst2,
-                },
-            ) => id == id2 && proto == proto2 && (src == src2 || dst == dst2),
+            (Identity::Ip(a), Identity::Ip(b)) => {
+                a.same_datagram(b) && (a.src == b.src || a.dst == b.dst)
+            }
             _ => false,
         }
     }
@@ -116,12 +101,12 @@ fn innermost(data: &[u8]) -> Option<Identity> {
             let g = gre::parse(l4).ok()?;
             innermost(l4.get(g.header_len..)?)
         }
-        proto => Some(Identity::Ip {
+        proto => Some(Identity::Ip(Datagram {
             id: info.id,
             proto,
             src: info.src,
             dst: info.dst,
-        }),
+        })),
     }
 }
 
