@@ -41,11 +41,11 @@ pub fn page(host: &str, server: &str) -> String {
 }
 
 /// The host named by a page (`<h1>rs1</h1>`), for counting who served a request.
-pub fn served_by(body: &[u8]) -> Option<String> {
+pub fn served_by(body: &[u8]) -> Option<&str> {
     let text = std::str::from_utf8(body).ok()?;
     let start = text.find("<h1>")? + 4;
     let end = text[start..].find("</h1>")? + start;
-    Some(text[start..end].to_owned())
+    Some(&text[start..end])
 }
 
 impl WebServer {
@@ -225,10 +225,7 @@ mod tests {
 
     #[test]
     fn page_names_its_host_and_can_be_read_back() {
-        assert_eq!(
-            served_by(page("rs1", "nginx").as_bytes()),
-            Some("rs1".to_owned())
-        );
+        assert_eq!(served_by(page("rs1", "nginx").as_bytes()), Some("rs1"));
         assert_eq!(served_by(b"no heading"), None);
     }
 
