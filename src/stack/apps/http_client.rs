@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use rustc_hash::FxHashMap;
 
 use super::web_server::served_by;
-use super::{AppRef, Program, Tally, crlf_lines, header_value};
+use super::{AppRef, Program, Tally, crlf_lines, find_bytes, header_value};
 use crate::say;
 use crate::sim::SimTime;
 use crate::stack::ctx::Ctx;
@@ -90,7 +90,7 @@ struct Response<'a> {
 impl<'a> Response<'a> {
     /// Status, head and body of `bytes`, once the head has arrived.
     fn parse(bytes: &'a [u8]) -> Option<Response<'a>> {
-        let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let end = find_bytes(bytes, b"\r\n\r\n")?;
         let headers = utf8_text(&bytes[..end]);
         let status = headers.split_whitespace().nth(1)?.parse().ok()?;
         Some(Response {

@@ -48,6 +48,12 @@ pub(crate) fn header_value<'a>(line: &'a str, name: &str) -> Option<&'a str> {
         .then_some(value)
 }
 
+/// Where `needle` first occurs in `bytes`: a plain scan, cheaper for the short texts of
+/// HTTP than setting up the general substring searcher.
+pub(crate) fn find_bytes<const N: usize>(bytes: &[u8], needle: &[u8; N]) -> Option<usize> {
+    bytes.windows(N).position(|w| w == needle)
+}
+
 /// Identifies a running program: its slot on the host and its line in the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppRef {
