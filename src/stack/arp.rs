@@ -501,10 +501,10 @@ impl Host {
             NudState::Stale
         };
         let why = match (garp, arp.op, unicast_reply) {
-            (true, _, _) => "gratuitous ARP (overrides at once)".to_owned(),
-            (false, OP_REPLY, true) => "unicast reply".to_owned(),
-            (false, OP_REPLY, false) => "broadcast reply".to_owned(),
-            _ => "sender of a request".to_owned(),
+            (true, _, _) => "gratuitous ARP (overrides at once)",
+            (false, OP_REPLY, true) => "unicast reply",
+            (false, OP_REPLY, false) => "broadcast reply",
+            _ => "sender of a request",
         };
         let changed = self.neigh_update(
             ctx,
@@ -517,7 +517,7 @@ impl Host {
                 admin: false,
             },
             !exists,
-            &why,
+            why,
         );
         if !changed && exists {
             let entry = &self.neigh[&(dev, arp.spa)];
