@@ -808,7 +808,7 @@ impl Host {
             host: self.id,
             iface: dev,
             frame,
-            claim,
+            claim: claim.map(Box::new),
         });
     }
 
