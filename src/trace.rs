@@ -279,12 +279,17 @@ impl Tracer {
         }
     }
 
-    /// Hands the records of the event just processed to the sinks.
+    /// Hands the records of the event just processed to the sinks. Inlined: it runs after
+    /// every event, and most events leave no record (always so without sinks).
+    #[inline]
     pub fn flush(&mut self) {
         self.current_capture = None;
-        if self.batch.is_empty() {
-            return;
+        if !self.batch.is_empty() {
+            self.hand_batch_to_sinks();
         }
+    }
+
+    fn hand_batch_to_sinks(&mut self) {
         for record in self.batch.drain(..) {
             for sink in &mut self.sinks {
                 if let Err(e) = sink.record(&record, &self.hosts) {

@@ -9,7 +9,7 @@ use super::ctx::Ctx;
 use super::host::{Host, HostEvent};
 use super::iface::{IfIndex, LOOPBACK};
 use super::neigh::{NeighEntry, NudState, UpdateFlags};
-use super::sysctl::{ConfKey, Effective};
+use super::sysctl::{ConfKey, Effective, NeighKey};
 use crate::diagnosis::{ArpClaim, ClaimReason};
 use crate::explain;
 use crate::sim::time::human_duration;
@@ -486,7 +486,9 @@ impl Host {
             }
         }
         let now = ctx.now;
-        let locktime = self.neigh_parms(dev, now).locktime;
+        // Read directly, not through `neigh_parms`: `neigh_update` below does the lazy
+        // reachable-time redraw at this same instant.
+        let locktime = self.ifaces[dev].neigh_parms.ns(NeighKey::Locktime);
         let (override_, age) = match self.neigh.get(&(dev, arp.spa)) {
             Some(entry) => (
                 now.ns() > entry.updated.ns() + locktime || garp,
@@ -501,10 +503,10 @@ impl Host {
             NudState::Stale
         };
         let why = match (garp, arp.op, unicast_reply) {
-            (true, _, _) => "gratuitous ARP (overrides at once)".to_owned(),
-            (false, OP_REPLY, true) => "unicast reply".to_owned(),
-            (false, OP_REPLY, false) => "broadcast reply".to_owned(),
-            _ => "sender of a request".to_owned(),
+            (true, _, _) => "gratuitous ARP (overrides at once)",
+            (false, OP_REPLY, true) => "unicast reply",
+            (false, OP_REPLY, false) => "broadcast reply",
+            _ => "sender of a request",
         };
         let changed = self.neigh_update(
             ctx,
@@ -517,7 +519,7 @@ impl Host {
                 admin: false,
             },
             !exists,
-            &why,
+            why,
         );
         if !changed && exists {
             let entry = &self.neigh[&(dev, arp.spa)];

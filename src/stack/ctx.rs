@@ -15,7 +15,8 @@ pub struct TxFrame {
     pub iface: IfIndex,
     pub frame: Packet,
     /// For ARP frames: why this host claims the sender address (for conflict diagnosis).
-    pub claim: Option<ArpClaim>,
+    /// Boxed: few frames carry one, and every frame is moved through the outbox.
+    pub claim: Option<Box<ArpClaim>>,
 }
 
 pub struct Ctx<'a> {

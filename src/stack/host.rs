@@ -127,6 +127,10 @@ pub struct Host {
     /// repeats: `is_broadcast` is asked several times per packet, and a host with a hundred
     /// addresses in one subnet has a single one. Rebuilt with `local_addrs`.
     broadcast_addrs: Vec<Ipv4Addr>,
+    /// The prefixes shorter than /32 on `lo` while it is up, as (network, length): each makes
+    /// its whole range local. Rebuilt with `local_addrs`, so `local_dev` does not walk `lo`'s
+    /// addresses for every non-local address it is asked about.
+    lo_ranges: Vec<(Ipv4Addr, u8)>,
     /// The web server `systemctl start nginx|httpd` runs.
     pub web: WebServer,
     /// Packets that reached a local socket or program, by source address.
@@ -192,6 +196,7 @@ impl Host {
             icmp_readers: Vec::new(),
             local_addrs: FxHashMap::default(),
             broadcast_addrs: Vec::new(),
+            lo_ranges: Vec::new(),
             web: WebServer::new(),
             replies_from: FxHashMap::default(),
             powered_off: false,
@@ -295,6 +300,13 @@ impl Host {
         }
         self.broadcast_addrs.sort_unstable();
         self.broadcast_addrs.dedup();
+        self.lo_ranges.clear();
+        let lo = &self.ifaces[LOOPBACK];
+        if lo.admin_up {
+            let ranges = lo.addrs.iter().filter(|a| a.prefix_len < 32);
+            self.lo_ranges
+                .extend(ranges.map(|a| (a.local, a.prefix_len)));
+        }
     }
 
     fn add_prefix_route(&mut self, dev: IfIndex, address: &IfAddr) {
@@ -340,9 +352,8 @@ impl Host {
         }
         // A prefix on `lo` makes its whole range local; `lo` is always device 0 (the one
         // loopback device, created with the host).
-        let lo = &self.ifaces[LOOPBACK];
-        (lo.admin_up && lo.addrs.iter().any(|a| a.prefix_len < 32 && a.contains(ip)))
-            .then_some(LOOPBACK)
+        let on_lo = |&(net, len): &(Ipv4Addr, u8)| addr::in_prefix(ip, net, len);
+        self.lo_ranges.iter().any(on_lo).then_some(LOOPBACK)
     }
 
     pub fn is_local(&self, ip: Ipv4Addr) -> bool {
@@ -797,7 +808,7 @@ impl Host {
             host: self.id,
             iface: dev,
             frame,
-            claim,
+            claim: claim.map(Box::new),
         });
     }
 

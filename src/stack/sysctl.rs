@@ -432,6 +432,8 @@ pub struct SysctlValues<K: 'static, const N: usize> {
     table: &'static [(K, &'static str, &'static str); N],
     text: [String; N],
     numbers: [i64; N],
+    /// The two numbers of each range key (every connect reads `ip_local_port_range`).
+    ranges: [(i64, i64); N],
 }
 
 /// Host-wide `net.ipv4.*` keys.
@@ -442,6 +444,13 @@ fn first_number(text: &str) -> i64 {
         .next()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// The first two numbers of `text`; the second defaults to the first.
+fn two_numbers(text: &str) -> (i64, i64) {
+    let mut numbers = text.split_whitespace().filter_map(|v| v.parse().ok());
+    let low = numbers.next().unwrap_or(0);
+    (low, numbers.next().unwrap_or(low))
 }
 
 impl Default for GlobalSysctls {
@@ -455,10 +464,12 @@ impl<K: Copy + Into<usize>, const N: usize> SysctlValues<K, N> {
     pub fn new(table: &'static [(K, &'static str, &'static str); N]) -> Self {
         let text: [String; N] = std::array::from_fn(|i| table[i].2.to_owned());
         let numbers = std::array::from_fn(|i| first_number(&text[i]));
+        let ranges = std::array::from_fn(|i| two_numbers(&text[i]));
         SysctlValues {
             table,
             text,
             numbers,
+            ranges,
         }
     }
 
@@ -478,11 +489,7 @@ impl<K: Copy + Into<usize>, const N: usize> SysctlValues<K, N> {
 
     /// The two numbers of a range key (`ip_local_port_range`).
     pub fn range(&self, key: K) -> (i64, i64) {
-        let mut numbers = self.text[key.into()]
-            .split_whitespace()
-            .filter_map(|v| v.parse().ok());
-        let low = numbers.next().unwrap_or(0);
-        (low, numbers.next().unwrap_or(low))
+        self.ranges[key.into()]
     }
 
     /// Stores `value` if the key exists and the value has the right shape.
@@ -495,6 +502,7 @@ impl<K: Copy + Into<usize>, const N: usize> SysctlValues<K, N> {
         }
         self.text[i] = words.join("\t");
         self.numbers[i] = first_number(&self.text[i]);
+        self.ranges[i] = two_numbers(&self.text[i]);
         Ok(())
     }
 

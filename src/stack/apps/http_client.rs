@@ -1,13 +1,14 @@
 //! HTTP clients: `curl URL` (one request; `-s`, `-I`, `-m`, `--connect-timeout`) and
 //! `ab -n N -c C URL` (ApacheBench: HTTP/1.0, C connections at a time).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use rustc_hash::FxHashMap;
 
 use super::web_server::served_by;
-use super::{AppRef, Program, Tally, crlf_lines};
+use super::{AppRef, Program, Tally, crlf_lines, find_bytes, header_value};
 use crate::say;
 use crate::sim::SimTime;
 use crate::stack::ctx::Ctx;
@@ -79,11 +80,46 @@ struct Exchange {
     connected: bool,
 }
 
-/// A parsed HTTP response, once complete.
-struct Response {
+/// An HTTP response read in place from the bytes received.
+struct Response<'a> {
     status: u16,
-    headers: String,
-    body: Vec<u8>,
+    headers: Cow<'a, str>,
+    body: &'a [u8],
+}
+
+impl<'a> Response<'a> {
+    /// Status, head and body of `bytes`, once the head has arrived.
+    fn parse(bytes: &'a [u8]) -> Option<Response<'a>> {
+        let end = find_bytes(bytes, b"\r\n\r\n")?;
+        let headers = utf8_text(&bytes[..end]);
+        let status = headers.split_whitespace().nth(1)?.parse().ok()?;
+        Some(Response {
+            status,
+            headers,
+            body: &bytes[end + 4..],
+        })
+    }
+
+    fn content_length(&self) -> Option<usize> {
+        crlf_lines(&self.headers)
+            .find_map(|l| header_value(l, "content-length"))
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// Whether the server said it keeps the connection open.
+    fn keeps_alive(&self) -> bool {
+        crlf_lines(&self.headers)
+            .filter_map(|l| header_value(l, "connection"))
+            .any(|v| v.trim().eq_ignore_ascii_case("keep-alive"))
+    }
+}
+
+/// `bytes` as text, invalid UTF-8 replaced; borrowed (no copy) when valid, as responses are.
+fn utf8_text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 const TIMER_MAX_TIME: u64 = 1;
@@ -196,25 +232,36 @@ impl HttpClient {
         }
     }
 
-    /// Whether the response in `bytes` is complete (Content-Length reached, or headers only
-    /// for HEAD); `closed` says the server closed the connection.
-    fn complete_response(&self, bytes: &[u8], closed: bool) -> Option<Response> {
-        let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
-        let headers = String::from_utf8_lossy(&bytes[..end]).into_owned();
-        let status = headers.split_whitespace().nth(1)?.parse().ok()?;
-        let body = &bytes[end + 4..];
-        let length = crlf_lines(&headers)
-            .filter_map(|l| l.split_once(':'))
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.trim().parse::<usize>().ok());
+    /// Whether `response` is complete (Content-Length reached, or headers only for HEAD);
+    /// `closed` says the server closed the connection.
+    fn is_complete(&self, response: &Response, closed: bool) -> bool {
+        let length = response.content_length();
         let head = matches!(self.mode, HttpMode::Curl { head: true, .. });
-        let complete =
-            head || length.is_some_and(|n| body.len() >= n) || (closed && length.is_none());
-        complete.then(|| Response {
-            status,
-            headers,
-            body: body.to_vec(),
-        })
+        head || length.is_some_and(|n| response.body.len() >= n) || (closed && length.is_none())
+    }
+
+    /// Finishes the exchange on `socket` if its response is complete (`closed`: the server
+    /// closed the connection); returns whether it did. The exchange leaves the table while
+    /// its response is read, so the bytes are read in place.
+    fn response_arrived(
+        &mut self,
+        host: &mut Host,
+        ctx: &mut Ctx,
+        me: AppRef,
+        socket: SocketId,
+        closed: bool,
+    ) -> bool {
+        let exchange = self.exchanges.remove(&socket).expect("checked");
+        match Response::parse(&exchange.response).filter(|r| self.is_complete(r, closed)) {
+            Some(response) => {
+                self.finished_exchange(host, ctx, me, socket, &response);
+                true
+            }
+            None => {
+                self.exchanges.insert(socket, exchange);
+                false
+            }
+        }
     }
 
     /// ab -k sends its next request on the same connection when the server kept it open.
@@ -226,25 +273,28 @@ impl HttpClient {
                 ..
             }
         );
-        let kept = response
-            .headers
-            .split("\r\n")
-            .filter_map(|l| l.split_once(':'))
-            .any(|(k, v)| {
-                k.eq_ignore_ascii_case("connection") && v.trim().eq_ignore_ascii_case("keep-alive")
-            });
-        asked && kept && self.started < self.total()
+        asked && self.started < self.total() && response.keeps_alive()
     }
 
+    /// Counts a request `server` answered.
+    fn count_served(&mut self, server: &str) {
+        match self.served.get_mut(server) {
+            Some(count) => *count += 1,
+            None => {
+                self.served.insert(server.to_owned(), 1);
+            }
+        }
+    }
+
+    /// A complete response on `socket`, whose exchange has left the table.
     fn finished_exchange(
         &mut self,
         host: &mut Host,
         ctx: &mut Ctx,
         me: AppRef,
         socket: SocketId,
-        response: Response,
+        response: &Response,
     ) {
-        self.exchanges.remove(&socket);
         self.completed += 1;
         if !(200..300).contains(&response.status) {
             self.non_2xx += 1;
@@ -253,10 +303,10 @@ impl HttpClient {
             self.server_software = crlf_lines(&response.headers)
                 .find_map(|l| l.strip_prefix("Server: ").map(str::to_owned));
         }
-        if let Some(server) = served_by(&response.body) {
-            *self.served.entry(server).or_default() += 1;
+        if let Some(server) = served_by(response.body) {
+            self.count_served(server);
         }
-        if self.keep_alive_reuses(&response) {
+        if self.keep_alive_reuses(response) {
             self.kept_alive += 1;
             self.started += 1;
             let exchange = Exchange {
@@ -274,7 +324,7 @@ impl HttpClient {
                     let text = if head {
                         format!("{}\r\n", response.headers)
                     } else {
-                        String::from_utf8_lossy(&response.body).into_owned()
+                        String::from_utf8_lossy(response.body).into_owned()
                     };
                     for line in text.lines() {
                         ctx.output(line.trim_end_matches('\r').to_owned());
@@ -470,24 +520,23 @@ impl Program for HttpClient {
                 host.tcp_write(ctx, socket, self.request.as_bytes());
             }
             TcpEvent::Data(bytes) => {
-                let exchange = self.exchanges.get_mut(&socket).expect("checked");
-                exchange.response.extend_from_slice(&bytes);
-                let snapshot = exchange.response.clone();
-                if let Some(response) = self.complete_response(&snapshot, false) {
-                    self.finished_exchange(host, ctx, me, socket, response);
+                let received = &mut self.exchanges.get_mut(&socket).expect("checked").response;
+                if received.is_empty() {
+                    *received = bytes;
+                } else {
+                    received.extend_from_slice(&bytes);
                 }
+                self.response_arrived(host, ctx, me, socket, false);
             }
             TcpEvent::PeerClosed => {
-                let bytes = self.exchanges[&socket].response.clone();
-                match self.complete_response(&bytes, true) {
-                    Some(response) => self.finished_exchange(host, ctx, me, socket, response),
-                    None => self.receive_failed(
+                if !self.response_arrived(host, ctx, me, socket, true) {
+                    self.receive_failed(
                         host,
                         ctx,
                         me,
                         socket,
                         "Connection closed before the response was complete",
-                    ),
+                    );
                 }
             }
             TcpEvent::Error(errno) => {

@@ -39,6 +39,21 @@ pub(crate) fn crlf_lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The value of header `name` on `line`: exactly what follows the first `:` when the text
+/// before it is `name` in any case (`name` holds no `:`), without a character search.
+pub(crate) fn header_value<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let value = line.get(name.len()..)?.strip_prefix(':')?;
+    line[..name.len()]
+        .eq_ignore_ascii_case(name)
+        .then_some(value)
+}
+
+/// Where `needle` first occurs in `bytes`: a plain scan, cheaper for the short texts of
+/// HTTP than setting up the general substring searcher.
+pub(crate) fn find_bytes<const N: usize>(bytes: &[u8], needle: &[u8; N]) -> Option<usize> {
+    bytes.windows(N).position(|w| w == needle)
+}
+
 /// Identifies a running program: its slot on the host and its line in the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppRef {
@@ -381,7 +396,7 @@ pub fn millis(ns: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::crlf_lines;
+    use super::{crlf_lines, header_value};
 
     #[test]
     fn crlf_lines_split_like_str_split() {
@@ -397,6 +412,26 @@ mod tests {
             let ours: Vec<&str> = crlf_lines(text).collect();
             let std: Vec<&str> = text.split("\r\n").collect();
             assert_eq!(ours, std, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn header_value_reads_like_split_once() {
+        for line in [
+            "Content-Length: 12",
+            "content-LENGTH:7",
+            "Content-Length : 3",
+            "Content-Lengthy: 3",
+            "X-Content-Length: 3",
+            "Content-Length",
+            "Contént-Length: 1",
+            "",
+        ] {
+            let std = line
+                .split_once(':')
+                .filter(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                .map(|(_, v)| v);
+            assert_eq!(header_value(line, "content-length"), std, "{line:?}");
         }
     }
 }

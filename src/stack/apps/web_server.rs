@@ -1,9 +1,12 @@
 //! The web server `systemctl start nginx|httpd` runs: HTTP/1.x on TCP 80 (or the ports of the
 //! host's `nginx` config), answering `/` with a page that names the host.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
 use rustc_hash::FxHashMap;
 
-use super::crlf_lines;
+use super::{crlf_lines, find_bytes, header_value};
 use crate::explain;
 use crate::sim::SimTime;
 use crate::stack::ctx::Ctx;
@@ -18,9 +21,24 @@ pub struct WebServer {
     pub ports: Vec<u16>,
     requests: FxHashMap<SocketId, Vec<u8>>,
     pub served: u64,
-    /// The last `Date:` value and the simulated second it is for: a busy server answers
-    /// many requests within one second.
-    date: Option<(u64, String)>,
+    /// The last `Date:` value, for its simulated second: a busy server answers many
+    /// requests within one second.
+    date: Memo<u64>,
+    /// The page for `/`, for the server that formatted it.
+    page: Memo<&'static str>,
+}
+
+/// A text formatted once and reused while its key stays the same.
+#[derive(Default)]
+struct Memo<K>(Option<(K, String)>);
+
+impl<K: PartialEq> Memo<K> {
+    fn get(&mut self, key: K, make: impl FnOnce() -> String) -> &str {
+        if self.0.as_ref().is_none_or(|(k, _)| *k != key) {
+            self.0 = Some((key, make()));
+        }
+        &self.0.as_ref().expect("just set").1
+    }
 }
 
 impl WebServer {
@@ -41,22 +59,11 @@ pub fn page(host: &str, server: &str) -> String {
 }
 
 /// The host named by a page (`<h1>rs1</h1>`), for counting who served a request.
-pub fn served_by(body: &[u8]) -> Option<String> {
+pub fn served_by(body: &[u8]) -> Option<&str> {
     let text = std::str::from_utf8(body).ok()?;
-    let start = text.find("<h1>")? + 4;
-    let end = text[start..].find("</h1>")? + start;
-    Some(text[start..end].to_owned())
-}
-
-impl WebServer {
-    /// `http_date(now)`, formatted only when the second changed since the last call.
-    fn date(&mut self, now: SimTime) -> &str {
-        let second = now.ns() / 1_000_000_000;
-        if self.date.as_ref().is_none_or(|(s, _)| *s != second) {
-            self.date = Some((second, http_date(now)));
-        }
-        &self.date.as_ref().expect("just set").1
-    }
+    let start = find_bytes(body, b"<h1>")? + 4;
+    let end = find_bytes(&body[start..], b"</h1>")? + start;
+    Some(&text[start..end])
 }
 
 /// An HTTP date for simulated time (t = 0 is the Unix epoch, as in the pcaps).
@@ -101,21 +108,21 @@ struct Request {
     keep_alive: bool,
 }
 
+/// Room for a response's status line and headers, so that the body is appended in place.
+const RESPONSE_HEAD_ROOM: usize = 192;
+
 fn parse_request(bytes: &[u8]) -> Option<Request> {
-    let end = bytes.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let end = find_bytes(bytes, b"\r\n\r\n")?;
     let head = std::str::from_utf8(&bytes[..end]).ok()?;
     let mut lines = crlf_lines(head);
     let mut words = lines.next()?.split_whitespace();
     let method = words.next()?.to_owned();
     let path = words.next()?.to_owned();
     let version = words.next().unwrap_or("HTTP/1.0");
-    let connection = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.eq_ignore_ascii_case("connection"))
-        .map(|(_, v)| v.trim().to_ascii_lowercase());
-    let keep_alive = match connection.as_deref() {
-        Some("close") => false,
-        Some("keep-alive") => true,
+    let connection = lines.find_map(|l| header_value(l, "connection"));
+    let keep_alive = match connection.map(str::trim) {
+        Some(c) if c.eq_ignore_ascii_case("close") => false,
+        Some(c) if c.eq_ignore_ascii_case("keep-alive") => true,
         _ => version == "HTTP/1.1",
     };
     Some(Request {
@@ -182,12 +189,12 @@ impl Host {
             "nginx/1.20.1"
         };
         let found = request.path == "/" || request.path == "/index.html";
-        let body = if found {
-            page(&self.name, server)
+        let body: Cow<str> = if found {
+            Cow::Borrowed(self.web.page.get(server, || page(&self.name, server)))
         } else {
-            format!(
+            Cow::Owned(format!(
                 "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>{software}</center>\r\n</body>\r\n</html>\r\n"
-            )
+            ))
         };
         let status = if found { "200 OK" } else { "404 Not Found" };
         let connection = if request.keep_alive {
@@ -195,9 +202,15 @@ impl Host {
         } else {
             "close"
         };
-        let mut response = format!(
-            "HTTP/1.1 {status}\r\nServer: {software}\r\nDate: {}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
-            self.web.date(ctx.now),
+        let now = ctx.now;
+        let date = self
+            .web
+            .date
+            .get(now.ns() / 1_000_000_000, || http_date(now));
+        let mut response = String::with_capacity(RESPONSE_HEAD_ROOM + body.len());
+        let _ = write!(
+            response,
+            "HTTP/1.1 {status}\r\nServer: {software}\r\nDate: {date}\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
             body.len()
         );
         if request.method != "HEAD" {
@@ -225,10 +238,7 @@ mod tests {
 
     #[test]
     fn page_names_its_host_and_can_be_read_back() {
-        assert_eq!(
-            served_by(page("rs1", "nginx").as_bytes()),
-            Some("rs1".to_owned())
-        );
+        assert_eq!(served_by(page("rs1", "nginx").as_bytes()), Some("rs1"));
         assert_eq!(served_by(b"no heading"), None);
     }
 
