@@ -74,7 +74,7 @@ impl<'a, 'w> Parser<'a, 'w> {
         invert: bool,
     ) -> Result<(), Diagnostic> {
         let Some(first) = self.ports.first() else {
-            return Err(self.error(word, format!("unknown option \"{}\"", word.text)));
+            return Err(self.unknown_option(word));
         };
         let source = option == ExtOpt::SourcePort;
         let given = if source {
@@ -159,7 +159,7 @@ impl<'a, 'w> Parser<'a, 'w> {
         invert: bool,
     ) -> Result<(), Diagnostic> {
         let Some((Jump::Mark { given, .. }, _)) = &self.jump else {
-            return Err(self.error(word, format!("unknown option \"{}\"", word.text)));
+            return Err(self.unknown_option(word));
         };
         if given.iter().any(|(o, _)| *o == option) {
             return Err(self.error(

@@ -187,7 +187,7 @@ impl<'a, 'w> Parser<'a, 'w> {
     fn short_options(&mut self, word: &'w Word, letters: &'w str) -> Result<(), Diagnostic> {
         for (at, letter) in letters.char_indices() {
             let Some(&(_, opt)) = SHORT.iter().find(|(c, _)| *c == letter) else {
-                return Err(self.error(word, format!("unknown option \"{}\"", word.text)));
+                return Err(self.unknown_option(word));
             };
             let rest = &letters[at + letter.len_utf8()..];
             let attached = (!rest.is_empty()).then_some(Value { text: rest, word });
@@ -213,21 +213,26 @@ impl<'a, 'w> Parser<'a, 'w> {
         };
         let opt = match self.lookup(name) {
             Some(opt) => opt,
-            None if self.load_protocol_match() => self
-                .lookup(name)
-                .ok_or_else(|| self.error(word, format!("unknown option \"{}\"", word.text)))?,
+            None if self.load_protocol_match() => {
+                self.lookup(name).ok_or_else(|| self.unknown_option(word))?
+            }
             None => {
                 return Err(self.unknown_long(word, name));
             }
         };
         let value = match (opt.has_arg(), inline) {
             (HasArg::No, Some(_)) => {
-                return Err(self.error(word, format!("unknown option \"{}\"", word.text)));
+                return Err(self.unknown_option(word));
             }
             (HasArg::Required, None) => Some(self.required_argument(word)?),
             (_, inline) => inline,
         };
         self.apply(opt, value, word)
+    }
+
+    /// getopt's complaint about a word it has no option for.
+    fn unknown_option(&self, word: &Word) -> Diagnostic {
+        self.error(word, format!("unknown option \"{}\"", word.text))
     }
 
     /// An unknown long option; `--icmp-type` is known to iptables (the icmp match `-p icmp`
@@ -240,7 +245,7 @@ impl<'a, 'w> Parser<'a, 'w> {
                 "an icmp rule matches every ICMP type in lvsim; leave --icmp-type out",
             );
         }
-        self.error(word, format!("unknown option \"{}\"", word.text))
+        self.unknown_option(word)
     }
 
     /// getopt_long's lookup: an exact name, else an unambiguous prefix, among the main
