@@ -91,7 +91,8 @@ impl<'a> Response<'a> {
     /// Status, head and body of `bytes`, once the head has arrived.
     fn parse(bytes: &'a [u8]) -> Option<Response<'a>> {
         let end = find_bytes(bytes, b"\r\n\r\n")?;
-        let headers = utf8_text(&bytes[..end]);
+        // Borrowed, not copied, when valid UTF-8 (as responses are).
+        let headers = String::from_utf8_lossy(&bytes[..end]);
         let status = headers.split_whitespace().nth(1)?.parse().ok()?;
         Some(Response {
             status,
@@ -111,14 +112,6 @@ impl<'a> Response<'a> {
         crlf_lines(&self.headers)
             .filter_map(|l| header_value(l, "connection"))
             .any(|v| v.trim().eq_ignore_ascii_case("keep-alive"))
-    }
-}
-
-/// `bytes` as text, invalid UTF-8 replaced; borrowed (no copy) when valid, as responses are.
-fn utf8_text(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 
